@@ -1,0 +1,130 @@
+/*
+ * config.h - the validated configuration. config_load() turns
+ * /etc/eipfloatd.conf (libconfig syntax) into one fixed-size struct that is
+ * read-only afterwards; a reload builds a new one and swaps it when valid.
+ */
+#ifndef EIPFLOATD_CONFIG_H
+#define EIPFLOATD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONFIG_EX_CONFIG 78 /* sysexits.h EX_CONFIG */
+
+#define CONFIG_MAX_NODES 2
+#define CONFIG_MAX_LINKS 4
+#define CONFIG_MAX_RESOURCES 8
+#define CONFIG_NAME_MAX 64
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_ID_MAX 64
+#define CONFIG_ADDRSTR_MAX 64
+#define CONFIG_AUTHKEY_MIN 32
+#define CONFIG_AUTHKEY_MAX 1024
+
+struct config_node {
+	char name[CONFIG_NAME_MAX];
+	unsigned naddrs;
+	/* addresses[i] is this node's end of heartbeat link i. */
+	char addr_str[CONFIG_MAX_LINKS][CONFIG_ADDRSTR_MAX];
+	struct sockaddr_storage addr[CONFIG_MAX_LINKS]; /* port = link port */
+	socklen_t addrlen[CONFIG_MAX_LINKS];
+	unsigned priority;		       /* 0..255 */
+	char instance_id[CONFIG_ID_MAX];       /* "" = learn (IMDS/heartbeat) */
+	char network_interface_id[CONFIG_ID_MAX]; /* "" = associate by instance */
+};
+
+enum config_resource_type {
+	CONFIG_RES_EIP,
+	/* Testing only: the owner is a node name kept in a local file. */
+	CONFIG_RES_FILE,
+};
+
+struct config_resource {
+	enum config_resource_type type;
+	char allocation_id[CONFIG_ID_MAX]; /* "eipalloc-..." or "" */
+	char public_ip[CONFIG_ADDRSTR_MAX]; /* or this, resolved at start */
+	char path[CONFIG_PATH_MAX];	    /* CONFIG_RES_FILE only */
+};
+
+struct config {
+	char file[CONFIG_PATH_MAX]; /* where this was read from */
+
+	/* cluster */
+	char cluster_name[CONFIG_NAME_MAX];
+	char authkey_path[CONFIG_PATH_MAX];
+	uint8_t authkey[CONFIG_AUTHKEY_MAX]; /* secret: never log */
+	size_t authkey_len;
+
+	/* nodes; self is the index of this host's entry, peer the other */
+	struct config_node nodes[CONFIG_MAX_NODES];
+	unsigned nnodes;
+	unsigned self;
+	unsigned peer;
+
+	/* heartbeat */
+	unsigned interval_ms;	   /* 10..10000, default 200 */
+	unsigned timeout_ms;	   /* >= 3 * interval, default 1000 */
+	unsigned replay_window_ms; /* wall-clock stamp tolerance, 30000 */
+	unsigned nlinks;	   /* = addresses per node = ports */
+	unsigned ports[CONFIG_MAX_LINKS]; /* default 5405, 5404, ... */
+
+	/* election */
+	int failback;		      /* default 0 */
+	unsigned failback_delay_ms;   /* default 30000 */
+	unsigned startup_wait_ms;     /* default 3000 */
+	unsigned migration_threshold; /* default 1 */
+
+	/* aws; "" means the documented default */
+	char region[CONFIG_NAME_MAX];
+	char endpoint[CONFIG_PATH_MAX];
+	char imds_endpoint[CONFIG_PATH_MAX];
+	char profile[CONFIG_NAME_MAX];
+	unsigned aws_timeout_ms; /* default 5000 */
+	char ca_file[CONFIG_PATH_MAX];
+
+	/* resources */
+	struct config_resource resources[CONFIG_MAX_RESOURCES];
+	unsigned nresources;
+
+	/* monitor */
+	unsigned monitor_interval_ms; /* default 10000 */
+
+	/* check; command "" = no health check (always healthy) */
+	char check_command[CONFIG_PATH_MAX];
+	unsigned check_interval_ms; /* default 2000 */
+	unsigned check_timeout_ms;  /* default = interval */
+	unsigned check_fall;	    /* default 3 */
+	unsigned check_rise;	    /* default 2 */
+
+	/* hooks; "" = none */
+	char hook_active[CONFIG_PATH_MAX];
+	char hook_standby[CONFIG_PATH_MAX];
+	char hook_fault[CONFIG_PATH_MAX];
+	unsigned hook_timeout_ms; /* default 30000 */
+};
+
+/*
+ * Read and validate `path`. `node` names this host's entry (NULL: match by
+ * host name, then by local addresses). On error returns -1 and writes one
+ * line "FILE:LINE: SETTING: what is wrong" (or "FILE: ..." when no line
+ * applies) into err. Reads the authkey file too.
+ */
+int config_load(const char *path, const char *node, struct config *out,
+		char *err, size_t errlen);
+
+/* Same, from a string (tests, fuzzing); `name` stands in for the file. */
+int config_load_string(const char *text, const char *name, const char *node,
+		       struct config *out, char *err, size_t errlen);
+
+/* One line: cluster, self, peer, links, resources (no secrets). */
+void config_summary(const struct config *cfg, char *buf, size_t len);
+
+/*
+ * Why `next` cannot replace `cur` in a running daemon (node identity,
+ * addresses, ports, cluster name): 0 if it can, else -1 with the reason.
+ */
+int config_reload_check(const struct config *cur, const struct config *next,
+			char *err, size_t errlen);
+
+#endif

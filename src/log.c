@@ -1,0 +1,218 @@
+/*
+ * log.c - one line per event on stderr. Under systemd (JOURNAL_STREAM names
+ * our stderr) each line starts with "<N>" so the journal records its
+ * priority; elsewhere with a timestamp and the level's name.
+ */
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 2048
+/* An identical warning or error within this window is counted, not shown. */
+#define LOG_REPEAT_WINDOW_MS 10000
+
+static enum log_level log_level = LOG_LEVEL_NOTICE;
+static int log_journal;
+
+static struct {
+	enum log_level level;
+	char text[LOG_LINE_MAX];
+	uint64_t printed_at;
+	unsigned long suppressed;
+} last;
+
+static const char *const level_names[] = {
+	[LOG_LEVEL_ERR] = "error",     [LOG_LEVEL_WARNING] = "warning",
+	[LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+/* True when systemd connected our stderr to the journal (sd-daemon(3)). */
+static int
+stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+void
+log_init(enum log_level level)
+{
+	log_level = level;
+	log_journal = stderr_is_journal();
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_level;
+}
+
+int
+log_level_parse(const char *name)
+{
+	int i;
+
+	for (i = LOG_LEVEL_ERR; i <= LOG_LEVEL_DEBUG; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	if (strcmp(name, "err") == 0)
+		return LOG_LEVEL_ERR;
+	if (strcmp(name, "warn") == 0)
+		return LOG_LEVEL_WARNING;
+	return -1;
+}
+
+const char *
+log_level_name(enum log_level level)
+{
+	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
+		return "unknown";
+	return level_names[level];
+}
+
+static void
+emit(enum log_level level, const char *text)
+{
+	char stamp[64];
+	struct timespec ts;
+	struct tm tm;
+
+	if (log_journal) {
+		fprintf(stderr, "<%d>%s\n", (int)level, text);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ld %s: %s\n", stamp, ts.tv_nsec / 1000000,
+		level_names[level], text);
+}
+
+/*
+ * A daemon that hits the same failure every 200 ms must not flood the
+ * journal: an identical warning or error is counted while it repeats within
+ * the window and shown again, with the count, once the window has passed.
+ */
+static int
+suppress_repeat(enum log_level level, const char *text, char *note,
+		size_t notelen)
+{
+	uint64_t now = util_now_ms();
+
+	note[0] = '\0';
+	if (level > LOG_LEVEL_WARNING)
+		return 0;
+	if (last.level == level && strcmp(last.text, text) == 0 &&
+	    now - last.printed_at < LOG_REPEAT_WINDOW_MS) {
+		last.suppressed++;
+		return 1;
+	}
+	if (last.suppressed > 0)
+		snprintf(note, notelen, " (suppressed %lu repeats of: %.200s)",
+			 last.suppressed, last.text);
+	last.level = level;
+	util_strlcpy(last.text, text, sizeof(last.text));
+	last.printed_at = now;
+	last.suppressed = 0;
+	return 0;
+}
+
+void
+log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	char text[LOG_LINE_MAX], note[320], line[LOG_LINE_MAX + 320];
+	int saved = errno;
+
+	if (level > log_level)
+		return;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (suppress_repeat(level, text, note, sizeof(note))) {
+		errno = saved;
+		return;
+	}
+	snprintf(line, sizeof(line), "%s%s", text, note);
+	emit(level, line);
+	errno = saved;
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+#define LOG_VERB(name, level)                                                  \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vmsg(level, fmt, ap);                                      \
+		va_end(ap);                                                    \
+	}
+
+LOG_VERB(log_err, LOG_LEVEL_ERR)
+LOG_VERB(log_warn, LOG_LEVEL_WARNING)
+LOG_VERB(log_notice, LOG_LEVEL_NOTICE)
+LOG_VERB(log_info, LOG_LEVEL_INFO)
+LOG_VERB(log_debug, LOG_LEVEL_DEBUG)
+
+void
+log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt,
+	    ...)
+{
+	char text[LOG_LINE_MAX];
+	uint64_t now = util_now_ms();
+	va_list ap;
+
+	if (now - rl->window_start >= rl->interval_ms) {
+		rl->window_start = now;
+		rl->printed = 0;
+	}
+	if (rl->printed >= rl->burst) {
+		rl->suppressed++;
+		return;
+	}
+	rl->printed++;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed > 0) {
+		log_msg(level, "%s (suppressed %lu similar messages)", text,
+			rl->suppressed);
+		rl->suppressed = 0;
+	} else {
+		log_msg(level, "%s", text);
+	}
+}
+
+void
+log_flush_repeats(void)
+{
+	memset(&last, 0, sizeof(last));
+}

@@ -1,0 +1,60 @@
+/*
+ * log.h - the daemon's logging: four verbs plus notice, journal-friendly
+ * output on stderr, and rate limiting of repeated messages.
+ */
+#ifndef EIPFLOATD_LOG_H
+#define EIPFLOATD_LOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+/* Values are syslog priorities, so they can prefix journal lines as <N>. */
+enum log_level {
+	LOG_LEVEL_ERR = 3,
+	LOG_LEVEL_WARNING = 4,
+	LOG_LEVEL_NOTICE = 5,
+	LOG_LEVEL_INFO = 6,
+	LOG_LEVEL_DEBUG = 7,
+};
+
+#define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Call once at start-up; decides journal or plain format from the env. */
+void log_init(enum log_level level);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Parse "error", "warning", "notice", "info", "debug"; -1 if unknown. */
+int log_level_parse(const char *name);
+const char *log_level_name(enum log_level level);
+
+void log_err(const char *fmt, ...) LOG_PRINTF(1, 2);
+void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
+void log_notice(const char *fmt, ...) LOG_PRINTF(1, 2);
+void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+void log_msg(enum log_level level, const char *fmt, ...) LOG_PRINTF(2, 3);
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+	LOG_PRINTF(2, 0);
+
+/*
+ * A rate limiter for one class of event (say "bad MAC on link 0"): at most
+ * `burst` messages per `interval_ms`; the rest are counted and reported as
+ * "(suppressed N similar messages)" on the next message that gets through.
+ * Zero-initialise, then set interval_ms and burst.
+ */
+struct log_ratelimit {
+	uint64_t interval_ms;
+	unsigned burst;
+	uint64_t window_start;
+	unsigned printed;
+	unsigned long suppressed;
+};
+
+/* Logs at `level` unless `rl` says to hold back. */
+void log_limited(struct log_ratelimit *rl, enum log_level level,
+		 const char *fmt, ...) LOG_PRINTF(3, 4);
+
+/* Forget the last message (used by tests that check deduplication). */
+void log_flush_repeats(void);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * resource.h - the floating resources (Elastic IPs; a file-backed type for
+ * tests) seen by the election as one unit: who owns them now, and "make them
+ * mine". All calls are asynchronous; the callbacks run from the loop.
+ */
+#ifndef EIPFLOATD_RESOURCE_H
+#define EIPFLOATD_RESOURCE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct ev_loop;
+struct http_ctx;
+struct creds_ctx;
+struct config;
+struct resource_set;
+
+/* Who holds the resources, as the API (the arbiter) says right now. */
+enum resource_owner {
+	RES_OWNER_UNKNOWN, /* could not find out (API error) */
+	RES_OWNER_NONE,	   /* unassociated (any one of them) */
+	RES_OWNER_SELF,	   /* all on this node's instance */
+	RES_OWNER_PEER,	   /* (any one) on the peer's instance */
+	RES_OWNER_OTHER,   /* (any one) on an instance of neither node */
+};
+
+const char *resource_owner_name(enum resource_owner owner);
+
+struct resource_env {
+	struct ev_loop *loop;
+	struct http_ctx *http;	 /* NULL when only file resources exist */
+	struct creds_ctx *creds; /* likewise */
+	const struct config *cfg;
+	const char *region;	    /* resolved (config or IMDS) */
+	const char *endpoint;	    /* resolved EC2 endpoint URL */
+	const char *self_instance;  /* this node's instance id */
+};
+
+struct resource_set *resource_new(const struct resource_env *env);
+void resource_free(struct resource_set *set);
+
+/* The peer's instance id, from its heartbeats or nodes[].instance_id. */
+void resource_set_peer_instance(struct resource_set *set, const char *id);
+
+/*
+ * Resolve what must be known before the first verify (public_ip ->
+ * allocation id). cb(arg, 0, NULL) when ready, cb(arg, -1, why) otherwise;
+ * safe to call again after a failure.
+ */
+typedef void (*resource_done_cb)(void *arg, int rc, const char *detail);
+void resource_prepare(struct resource_set *set, resource_done_cb cb,
+		      void *arg);
+
+/* DescribeAddresses (or read the file) and classify the owner. */
+typedef void (*resource_verify_cb)(void *arg, enum resource_owner owner,
+				   const char *detail);
+void resource_verify(struct resource_set *set, resource_verify_cb cb,
+		     void *arg);
+
+/*
+ * AssociateAddress every resource to this instance (AllowReassociation=true)
+ * with the retry policy; cb(arg, 0, NULL) when all succeeded, cb(arg, -1,
+ * why) when one failed for good. Logs the acquire time.
+ */
+void resource_acquire(struct resource_set *set, resource_done_cb cb,
+		      void *arg);
+
+/* Drop any request in flight (state change, shutdown). */
+void resource_cancel(struct resource_set *set);
+
+/* Dump lines: each resource, last verified owner and when, API counters. */
+void resource_dump(const struct resource_set *set, FILE *out);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * util.h - small helpers shared by the I/O modules: clocks and strings.
+ */
+#ifndef EIPFLOATD_UTIL_H
+#define EIPFLOATD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic milliseconds (CLOCK_MONOTONIC); never goes back. */
+uint64_t util_now_ms(void);
+/* Wall-clock milliseconds since the epoch (CLOCK_REALTIME). */
+uint64_t util_wall_ms(void);
+/* strlcpy semantics: always NUL-terminates, returns strlen(src). */
+size_t util_strlcpy(char *dst, const char *src, size_t size);
+/* Overwrite secrets so the compiler cannot drop the store. */
+void util_explicit_bzero(void *p, size_t n);
+
+#endif
