@@ -1,0 +1,117 @@
+/*
+ * link.h - the heartbeat links: one UDP socket per link, the periodic send,
+ * receive and authentication through wire.c, per-link liveness and RTT.
+ */
+#ifndef EIPFLOATD_LINK_H
+#define EIPFLOATD_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "log.h"
+#include "wire.h"
+
+#define LINK_ADDRSTR_MAX 80 /* "[v6addr%scope]:port" */
+
+struct link_set;
+
+/* What the owner (main.c) plugs in. fill and on_msg are required. */
+struct link_ops {
+	void *arg;
+	/*
+	 * Fill the owner's fields of the next outgoing message: state,
+	 * priority, eligible, term, flags, instance_id. type is preset; the
+	 * link sets node, incarnation, seq, stamp, link and the echo fields.
+	 */
+	void (*fill)(void *arg, struct wire_msg *m);
+	/* An accepted message: authenticated, from the peer, fresh. */
+	void (*on_msg)(void *arg, unsigned link, const struct wire_msg *m,
+		       uint64_t now_ms);
+	/* Optional: link went up (1) or down (0); logged already. */
+	void (*on_change)(void *arg, unsigned link, int up, uint64_t now_ms);
+};
+
+enum link_status {
+	LINK_UNKNOWN, /* nothing heard yet, timeout not yet passed */
+	LINK_UP,
+	LINK_DOWN,
+};
+
+struct link {
+	struct link_set *set;
+	unsigned index;
+	int fd;
+	ev_io io;
+	ev_timer dead; /* fires timeout_ms after the last accepted packet */
+	char local_str[LINK_ADDRSTR_MAX];
+	char peer_str[LINK_ADDRSTR_MAX];
+	enum link_status status;
+
+	uint64_t tx_seq;       /* last sequence sent, this incarnation */
+	struct wire_echo echo; /* when our recent sequences left */
+	uint64_t rx_seq;       /* last sequence accepted from the peer */
+	uint64_t last_rx_ms;   /* monotonic; 0 = never */
+	int have_rtt;
+	uint32_t rtt_ms;
+
+	unsigned long sent, send_errors, received, rejected;
+	unsigned long rejected_by[WIRE_ERR_COUNT];
+	struct log_ratelimit rl_rx, rl_tx;
+};
+
+struct link_set {
+	struct ev_loop *loop;
+	const struct config *cfg;
+	struct link_ops ops;
+	uint64_t incarnation;
+	uint64_t opened_ms;
+	struct wire_replay replay;
+	ev_timer send_timer;
+	unsigned nlinks;
+	struct link links[CONFIG_MAX_LINKS];
+};
+
+/* A random non-zero incarnation for this start; 0 or -1 (no randomness). */
+int link_new_incarnation(uint64_t *out);
+
+/*
+ * Open one socket per configured link, bound to this node's address and
+ * the link's port (IP_FREEBIND: the address need not exist yet), and start
+ * sending every interval_ms. `cfg` must outlive the set (or be replaced
+ * with link_set_config). On error returns -1 with a message in err and
+ * leaves nothing open.
+ */
+int link_open(struct link_set *ls, struct ev_loop *loop,
+	      const struct config *cfg, uint64_t incarnation,
+	      const struct link_ops *ops, char *err, size_t errlen);
+void link_close(struct link_set *ls);
+
+/*
+ * After a reload: new key, interval, timeout, window. Addresses, ports,
+ * names and the cluster must be unchanged (config_reload_check).
+ */
+void link_set_config(struct link_set *ls, const struct config *cfg);
+
+/* Send a heartbeat on every link now (state changed) and restart the timer. */
+void link_send_now(struct link_set *ls);
+/* Send one LEAVE on every link now (graceful stop; call it a few times). */
+void link_send_leave(struct link_set *ls);
+
+/* An accepted packet on link i within timeout_ms before now_ms. */
+int link_alive(const struct link_set *ls, unsigned i, uint64_t now_ms);
+/* The same on any link: the election's "peer alive". */
+int link_peer_alive(const struct link_set *ls, uint64_t now_ms);
+/* Monotonic time of the latest accepted packet on any link, 0 = never. */
+uint64_t link_peer_last_rx(const struct link_set *ls);
+
+/* One line about link i for the state dump (no trailing newline). */
+void link_describe(const struct link_set *ls, unsigned i, uint64_t now_ms,
+		   char *buf, size_t len);
+/* One line per link, each ending in a newline. */
+void link_dump(const struct link_set *ls, FILE *f);
+
+#endif
