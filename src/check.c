@@ -1,0 +1,340 @@
+/*
+ * check.c - the periodic health check: check.command through /bin/sh -c,
+ * one run at a time, and the fall/rise counter that turns results into
+ * healthy / unhealthy.
+ */
+#include "check.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define REASON_MAX (PROC_LINE_MAX + 160)
+
+struct check {
+	struct ev_loop *loop;
+	char command[CONFIG_PATH_MAX];
+	unsigned interval_ms;
+	unsigned timeout_ms;
+	struct check_counter counter;
+	check_cb on_change;
+	void *arg;
+
+	struct proc proc;
+	ev_timer next;
+
+	int has_last;
+	struct proc_result last; /* end PROC_SPAWN_FAILED: see last_error */
+	char last_error[REASON_MAX];
+	uint64_t last_wall_ms;
+	unsigned long runs;
+};
+
+static void on_line(void *arg, const char *line);
+static void on_done(void *arg, const struct proc_result *res);
+
+void
+check_counter_init(struct check_counter *c, unsigned fall, unsigned rise)
+{
+	memset(c, 0, sizeof(*c));
+	c->fall = fall;
+	c->rise = rise;
+	c->health = CHECK_UNKNOWN;
+}
+
+int
+check_count(struct check_counter *c, int ok)
+{
+	unsigned fall = c->fall > 0 ? c->fall : 1;
+	unsigned rise = c->rise > 0 ? c->rise : 1;
+	enum check_health before = c->health;
+
+	if (ok) {
+		c->fails = 0;
+		if (c->oks < UINT_MAX)
+			c->oks++;
+	} else {
+		c->oks = 0;
+		if (c->fails < UINT_MAX)
+			c->fails++;
+	}
+	switch (c->health) {
+	case CHECK_UNKNOWN:
+		c->health = ok ? CHECK_HEALTHY : CHECK_UNHEALTHY;
+		break;
+	case CHECK_HEALTHY:
+		if (c->fails >= fall)
+			c->health = CHECK_UNHEALTHY;
+		break;
+	case CHECK_UNHEALTHY:
+		if (c->oks >= rise)
+			c->health = CHECK_HEALTHY;
+		break;
+	}
+	return c->health != before;
+}
+
+const char *
+check_health_name(enum check_health health)
+{
+	switch (health) {
+	case CHECK_UNKNOWN:
+		return "unknown";
+	case CHECK_HEALTHY:
+		return "healthy";
+	case CHECK_UNHEALTHY:
+		return "unhealthy";
+	}
+	return "?";
+}
+
+/* c->counter.health has moved away from `before`: say so, once. */
+static void
+changed(struct check *c, enum check_health before, const char *reason)
+{
+	enum check_health now = c->counter.health;
+
+	log_notice("health: %s -> %s: %s", check_health_name(before),
+		   check_health_name(now), reason);
+	if (c->on_change != NULL)
+		c->on_change(c->arg, now, reason);
+}
+
+static void
+run(struct check *c)
+{
+	struct proc_result r;
+	char err[256];
+	char *argv[4];
+
+	argv[0] = "/bin/sh";
+	argv[1] = "-c";
+	argv[2] = c->command;
+	argv[3] = NULL;
+	c->runs++;
+	if (proc_start(&c->proc, argv, NULL, c->timeout_ms, err, sizeof(err)) ==
+	    0)
+		return;
+	/* Counted as a failed check: an unhealthy host may be out of fds. */
+	memset(&r, 0, sizeof(r));
+	r.end = PROC_SPAWN_FAILED;
+	util_strlcpy(r.last_line, err, sizeof(r.last_line));
+	util_strlcpy(r.tail, err, sizeof(r.tail));
+	on_done(c, &r);
+}
+
+static void
+on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct check *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!proc_running(&c->proc))
+		run(c);
+}
+
+static void
+schedule(struct check *c, unsigned delay_ms)
+{
+	ev_timer_stop(c->loop, &c->next);
+	ev_timer_set(&c->next, delay_ms / 1000.0, 0.);
+	ev_timer_start(c->loop, &c->next);
+}
+
+static void
+take_config(struct check *c, const struct config *cfg)
+{
+	util_strlcpy(c->command, cfg->check_command, sizeof(c->command));
+	c->interval_ms = cfg->check_interval_ms;
+	c->timeout_ms = cfg->check_timeout_ms > 0 ? cfg->check_timeout_ms
+						  : cfg->check_interval_ms;
+	c->counter.fall = cfg->check_fall;
+	c->counter.rise = cfg->check_rise;
+}
+
+struct check *
+check_new(struct ev_loop *loop, const struct config *cfg, check_cb on_change,
+	  void *arg)
+{
+	struct check *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->loop = loop;
+	c->on_change = on_change;
+	c->arg = arg;
+	check_counter_init(&c->counter, cfg->check_fall, cfg->check_rise);
+	take_config(c, cfg);
+	proc_init(&c->proc, loop, on_line, on_done, c);
+	ev_timer_init(&c->next, on_tick, 0., 0.);
+	c->next.data = c;
+	if (c->command[0] == '\0')
+		c->counter.health = CHECK_HEALTHY;
+	else
+		schedule(c, 0);
+	return c;
+}
+
+void
+check_reload(struct check *c, const struct config *cfg)
+{
+	char old[CONFIG_PATH_MAX];
+
+	util_strlcpy(old, c->command, sizeof(old));
+	take_config(c, cfg);
+	if (strcmp(old, c->command) == 0)
+		return;
+	proc_kill(&c->proc);
+	ev_timer_stop(c->loop, &c->next);
+	c->counter.oks = c->counter.fails = 0;
+	if (c->command[0] != '\0') {
+		schedule(c, 0);
+		return;
+	}
+	if (c->counter.health != CHECK_HEALTHY) {
+		enum check_health before = c->counter.health;
+
+		c->counter.health = CHECK_HEALTHY;
+		changed(c, before, "check.command removed");
+	}
+}
+
+enum check_health
+check_state(const struct check *c)
+{
+	return c->counter.health;
+}
+
+static void
+on_line(void *arg, const char *line)
+{
+	(void)arg;
+	log_debug("check: %s", line);
+}
+
+static void
+describe(const struct proc_result *r, char *buf, size_t len)
+{
+	char what[128];
+
+	if (r->end == PROC_SPAWN_FAILED)
+		snprintf(what, sizeof(what), "could not start");
+	else
+		proc_describe(r, what, sizeof(what));
+	snprintf(buf, len, "%s%s%s", what, r->last_line[0] ? ": " : "",
+		 r->last_line);
+}
+
+/* For the debug log and the dump: "exit 0 after 12 ms; output: fine". */
+static const char *
+summary(const struct proc_result *r, char *buf, size_t len)
+{
+	char what[128];
+
+	if (r->end == PROC_SPAWN_FAILED) {
+		snprintf(buf, len, "could not start: %s", r->last_line);
+		return buf;
+	}
+	proc_summary(r, what, sizeof(what));
+	snprintf(buf, len, "%s%s%s", what, r->last_line[0] ? "; output: " : "",
+		 r->last_line);
+	return buf;
+}
+
+/* Why health changed, in the words an operator greps the journal for. */
+static void
+change_reason(const struct check_counter *k, enum check_health before, int ok,
+	      const char *what, char *buf, size_t len)
+{
+	unsigned n = ok ? k->oks : k->fails;
+	const char *times = n == 1 ? "time" : "times";
+
+	if (before == CHECK_UNKNOWN && ok)
+		snprintf(buf, len, "first check passed");
+	else if (before == CHECK_UNKNOWN)
+		snprintf(buf, len, "first check failed: %s", what);
+	else if (ok)
+		snprintf(buf, len, "check passed %u %s", n, times);
+	else
+		snprintf(buf, len, "check failed %u %s: %s", n, times, what);
+}
+
+static void
+on_done(void *arg, const struct proc_result *res)
+{
+	struct check *c = arg;
+	char what[REASON_MAX], reason[REASON_MAX + 64], line[REASON_MAX];
+	int ok = res->end == PROC_EXITED && res->code == 0 && !res->timed_out;
+	enum check_health before = c->counter.health;
+
+	c->has_last = 1;
+	c->last = *res;
+	c->last_wall_ms = util_wall_ms();
+	describe(res, what, sizeof(what));
+	log_debug("check: %s", summary(res, line, sizeof(line)));
+	/* Before the callback, which may act on the new health at length. */
+	schedule(c, c->interval_ms);
+
+	if (!check_count(&c->counter, ok)) {
+		if (!ok && before == CHECK_HEALTHY)
+			log_info("check failed (%u of %u): %s",
+				 c->counter.fails, c->counter.fall, what);
+		return;
+	}
+	change_reason(&c->counter, before, ok, what, reason, sizeof(reason));
+	changed(c, before, reason);
+}
+
+static void
+format_wall(uint64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+void
+check_dump(const struct check *c, FILE *out)
+{
+	const struct check_counter *k = &c->counter;
+	char when[64], what[REASON_MAX];
+
+	if (c->command[0] == '\0') {
+		fprintf(out, "check: none configured: %s\n",
+			check_health_name(k->health));
+		return;
+	}
+	fprintf(out,
+		"check: \"%s\" every %u ms, timeout %u ms, fall %u, "
+		"rise %u\n",
+		c->command, c->interval_ms, c->timeout_ms, k->fall, k->rise);
+	fprintf(out, "check: %s, %u passed / %u failed in a row, %lu runs\n",
+		check_health_name(k->health), k->oks, k->fails, c->runs);
+	if (proc_running(&c->proc))
+		fprintf(
+		    out, "check: running (pid %ld, %llu ms)\n",
+		    (long)proc_pid(&c->proc),
+		    (unsigned long long)(util_now_ms() - c->proc.started_ms));
+	if (!c->has_last)
+		return;
+	format_wall(c->last_wall_ms, when, sizeof(when));
+	fprintf(out, "check: last at %s: %s\n", when,
+		summary(&c->last, what, sizeof(what)));
+}
+
+void
+check_free(struct check *c)
+{
+	if (c == NULL)
+		return;
+	ev_timer_stop(c->loop, &c->next);
+	proc_kill(&c->proc);
+	free(c);
+}
