@@ -1,0 +1,849 @@
+/*
+ * creds.c - the AWS credential chain (environment, shared credentials file,
+ * instance role through IMDS) behind one cache that is refreshed in the
+ * background before role credentials expire.
+ */
+#include "creds.h"
+#include "imds.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CREDS_FILE_MAX (1024 * 1024)
+#define REFRESH_MARGIN_MAX_MS (15 * 60 * 1000ull)
+#define STALE_MARGIN_MAX_MS (5 * 60 * 1000ull)
+#define REFRESH_MIN_DELAY_MS 1000
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 60000
+#define CREDS_ERR_MAX 2048
+
+struct waiter {
+	creds_cb cb;
+	void *arg;
+	struct waiter *next;
+};
+
+struct creds_ctx {
+	struct ev_loop *loop;
+	struct imds_ctx *imds;
+	char profile[256]; /* aws.profile; "" = AWS_PROFILE or "default" */
+	struct creds cur;  /* secret */
+	int have;
+	int dying;		       /* inside creds_free */
+	uint64_t refresh_at, stale_at; /* wall ms; 0 when cur never expires */
+	char role[132];
+	struct imds_req *fetch; /* role credentials in flight */
+	ev_timer refresh;	/* background refresh, and its retries */
+	ev_timer deliver;	/* hands a synchronous result to waiters */
+	struct waiter *waiters, **tail;
+	unsigned fail_streak;
+	char err[CREDS_ERR_MAX]; /* why the last resolution failed */
+};
+
+static void refresh_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void deliver_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void flush(struct creds_ctx *ctx, const struct creds *creds,
+		  const char *err);
+
+const char *
+creds_source_name(enum creds_source src)
+{
+	switch (src) {
+	case CREDS_NONE:
+		return "none";
+	case CREDS_ENV:
+		return "environment";
+	case CREDS_FILE:
+		return "credentials file";
+	case CREDS_IMDS:
+		return "instance role";
+	}
+	return "unknown";
+}
+
+/*
+ * Refresh policy. IMDS hands out role credentials for about 6 hours and has
+ * new ones ready at least 5 minutes before the old ones expire. We refresh
+ * when a quarter of the lifetime we saw is left, but at most 15 minutes
+ * early, so a 6 h credential is refreshed 15 min before it expires and a
+ * 60 s one (the test emulator's) after 45 s. Callers keep getting the
+ * cached ones until only a tenth of the lifetime (at most 5 minutes) is
+ * left, which leaves room to sign and send a request and, if refreshes keep
+ * failing, as long as possible to retry before anybody has to wait.
+ */
+void
+creds_schedule(uint64_t fetched_ms, uint64_t expiration_ms,
+	       uint64_t *refresh_at, uint64_t *stale_at)
+{
+	uint64_t life, refresh_margin, stale_margin;
+
+	if (expiration_ms <= fetched_ms) {
+		*refresh_at = *stale_at = fetched_ms;
+		return;
+	}
+	life = expiration_ms - fetched_ms;
+	refresh_margin = life / 4;
+	if (refresh_margin > REFRESH_MARGIN_MAX_MS)
+		refresh_margin = REFRESH_MARGIN_MAX_MS;
+	stale_margin = life / 10;
+	if (stale_margin > STALE_MARGIN_MAX_MS)
+		stale_margin = STALE_MARGIN_MAX_MS;
+	*refresh_at = expiration_ms - refresh_margin;
+	*stale_at = expiration_ms - stale_margin;
+}
+
+/* ---- the shared credentials file (pure) ---- */
+
+struct ini {
+	const char *name;
+	const char *profile;
+	struct creds *out;
+	char *err;
+	size_t errlen;
+	unsigned line;
+	int in_target;
+	unsigned target_line; /* line of the profile's header, 0 = not seen */
+	unsigned id_line, secret_line, token_line;
+	const char *unsupported; /* e.g. "role_arn" seen in the profile */
+};
+
+static int
+blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void
+trim(const char **s, const char **e)
+{
+	while (*s < *e && blank(**s))
+		(*s)++;
+	while (*e > *s && blank((*e)[-1]))
+		(*e)--;
+}
+
+static int
+equals(const char *s, const char *e, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(e - s) == n && strncasecmp(s, word, n) == 0;
+}
+
+static int
+ini_error(struct ini *st, const char *what)
+{
+	(void)snprintf(st->err, st->errlen, "%s:%u: %s", st->name, st->line,
+		       what);
+	return -1;
+}
+
+static int
+ini_section(struct ini *st, const char *s, const char *e)
+{
+	const char *close = memchr(s, ']', (size_t)(e - s));
+	const char *after;
+	char msg[256];
+
+	if (close == NULL)
+		return ini_error(st, "section header without ']'");
+	after = close + 1;
+	trim(&after, &e);
+	if (after < e && *after != '#' && *after != ';')
+		return ini_error(st, "unexpected text after ']'");
+	s++;
+	e = close;
+	trim(&s, &e);
+	/* ~/.aws/config style "[profile NAME]" means the same here. */
+	if (e - s > 8 && strncmp(s, "profile", 7) == 0 && blank(s[7])) {
+		s += 8;
+		trim(&s, &e);
+	}
+	if (s == e)
+		return ini_error(st, "empty section name");
+	st->in_target = (size_t)(e - s) == strlen(st->profile) &&
+			memcmp(s, st->profile, (size_t)(e - s)) == 0;
+	if (!st->in_target)
+		return 0;
+	if (st->target_line != 0) {
+		(void)snprintf(msg, sizeof(msg),
+			       "duplicate section [%.64s] (first at line %u)",
+			       st->profile, st->target_line);
+		return ini_error(st, msg);
+	}
+	st->target_line = st->line;
+	return 0;
+}
+
+static int
+ini_value(struct ini *st, const char *key, const char *s, const char *e,
+	  char *dst, size_t size, unsigned *seen)
+{
+	char msg[128];
+	size_t n = (size_t)(e - s), i;
+
+	if (*seen != 0) {
+		(void)snprintf(msg, sizeof(msg),
+			       "%s given twice (first at line %u)", key, *seen);
+		return ini_error(st, msg);
+	}
+	*seen = st->line;
+	if (n >= size) {
+		(void)snprintf(msg, sizeof(msg), "%s is too long", key);
+		return ini_error(st, msg);
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i] <= ' ' || s[i] > '~') {
+			(void)snprintf(
+			    msg, sizeof(msg),
+			    "%s holds a space or a non-ASCII character", key);
+			return ini_error(st, msg);
+		}
+	}
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int
+ini_setting(struct ini *st, const char *s, const char *e)
+{
+	static const char *const unsupported[] = {
+	    "role_arn",	     "source_profile", "credential_process",
+	    "sso_start_url", "sso_session",    "web_identity_token_file",
+	};
+	const char *eq = memchr(s, '=', (size_t)(e - s));
+	const char *k = s, *ke, *v, *ve = e;
+	size_t i;
+
+	if (eq == NULL)
+		return ini_error(st,
+				 "expected \"key = value\" or \"[section]\"");
+	ke = eq;
+	v = eq + 1;
+	trim(&k, &ke);
+	trim(&v, &ve);
+	if (k == ke)
+		return ini_error(st, "missing key before '='");
+	if (!st->in_target)
+		return 0;
+	if (equals(k, ke, "aws_access_key_id"))
+		return ini_value(st, "aws_access_key_id", v, ve,
+				 st->out->access_key_id,
+				 sizeof(st->out->access_key_id), &st->id_line);
+	if (equals(k, ke, "aws_secret_access_key"))
+		return ini_value(st, "aws_secret_access_key", v, ve,
+				 st->out->secret_access_key,
+				 sizeof(st->out->secret_access_key),
+				 &st->secret_line);
+	if (equals(k, ke, "aws_session_token"))
+		return ini_value(
+		    st, "aws_session_token", v, ve, st->out->session_token,
+		    sizeof(st->out->session_token), &st->token_line);
+	for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+		if (equals(k, ke, unsupported[i]))
+			st->unsupported = unsupported[i];
+	return 0;
+}
+
+static int
+ini_line(struct ini *st, const char *s, const char *e, int *in_section)
+{
+	if (memchr(s, '\0', (size_t)(e - s)) != NULL)
+		return ini_error(st, "NUL byte (is this a text file?)");
+	trim(&s, &e);
+	if (s == e || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		*in_section = 1;
+		return ini_section(st, s, e);
+	}
+	if (!*in_section)
+		return ini_error(st, "setting outside any [section]");
+	return ini_setting(st, s, e);
+}
+
+static int
+ini_finish(struct ini *st)
+{
+	char msg[256];
+
+	if (st->target_line == 0) {
+		(void)snprintf(st->err, st->errlen, "%s: no profile [%.64s]",
+			       st->name, st->profile);
+		return 1;
+	}
+	st->line = st->target_line;
+	if (st->out->access_key_id[0] == '\0' ||
+	    st->out->secret_access_key[0] == '\0') {
+		if (st->unsupported != NULL &&
+		    st->out->access_key_id[0] == '\0' &&
+		    st->out->secret_access_key[0] == '\0')
+			(void)snprintf(
+			    msg, sizeof(msg),
+			    "profile [%.64s] uses %s, which eipfloatd "
+			    "does not support: give it static keys or use "
+			    "the instance role",
+			    st->profile, st->unsupported);
+		else
+			(void)snprintf(msg, sizeof(msg),
+				       "profile [%.64s] has no %s", st->profile,
+				       st->out->access_key_id[0] == '\0'
+					   ? "aws_access_key_id"
+					   : "aws_secret_access_key");
+		return ini_error(st, msg);
+	}
+	st->out->source = CREDS_FILE;
+	st->out->expiration_ms = 0;
+	return 0;
+}
+
+/*
+ * The file as the AWS CLI writes it: [section] headers, "key = value"
+ * lines, whole-line comments (# or ;), CRLF or LF. Keys are
+ * case-insensitive; values are kept verbatim after trimming, without
+ * inline comments, since a secret may contain '#'. A syntax error anywhere
+ * is an error (the AWS CLI refuses such a file too); other profiles'
+ * settings are not looked at. Messages never quote a value.
+ */
+int
+creds_parse_file(const char *text, size_t len, const char *name,
+		 const char *profile, struct creds *out, char *err,
+		 size_t errlen)
+{
+	struct ini st = {
+	    .name = name,
+	    .profile = profile,
+	    .out = out,
+	    .err = err,
+	    .errlen = errlen,
+	};
+	const char *p = text, *end = text + len, *nl, *e;
+	int in_section = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	while (p < end) {
+		st.line++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		e = nl ? nl : end;
+		if (e > p && e[-1] == '\r')
+			e--;
+		if (ini_line(&st, p, e, &in_section) == -1)
+			goto fail;
+		p = nl ? nl + 1 : end;
+	}
+	rc = ini_finish(&st);
+	if (rc == 0)
+		return 0;
+	util_explicit_bzero(out, sizeof(*out));
+	return rc;
+fail:
+	util_explicit_bzero(out, sizeof(*out));
+	return -1;
+}
+
+/* ---- the chain ---- */
+
+struct creds_ctx *
+creds_new(struct ev_loop *loop, struct imds_ctx *imds, const char *profile)
+{
+	struct creds_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (ctx == NULL)
+		return NULL;
+	ctx->loop = loop;
+	ctx->imds = imds;
+	util_strlcpy(ctx->profile, profile ? profile : "",
+		     sizeof(ctx->profile));
+	ctx->tail = &ctx->waiters;
+	ev_init(&ctx->refresh, refresh_cb);
+	ctx->refresh.data = ctx;
+	ev_init(&ctx->deliver, deliver_cb);
+	ctx->deliver.data = ctx;
+	return ctx;
+}
+
+static int
+usable(const struct creds_ctx *ctx)
+{
+	if (!ctx->have)
+		return 0;
+	return ctx->cur.expiration_ms == 0 || util_wall_ms() < ctx->stale_at;
+}
+
+static void
+drop(struct creds_ctx *ctx)
+{
+	util_explicit_bzero(&ctx->cur, sizeof(ctx->cur));
+	ctx->have = 0;
+	ctx->refresh_at = ctx->stale_at = 0;
+	ev_timer_stop(ctx->loop, &ctx->refresh);
+}
+
+/*
+ * Every creds_get gets its one callback, even at shutdown: callers (ec2.c)
+ * free their wait state there. A callback that asks again meanwhile gets
+ * an error at once.
+ */
+void
+creds_free(struct creds_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	ctx->dying = 1;
+	imds_cancel(ctx->fetch);
+	ctx->fetch = NULL;
+	ev_timer_stop(ctx->loop, &ctx->deliver);
+	drop(ctx);
+	while (ctx->waiters != NULL)
+		flush(ctx, NULL, "credentials: shutting down");
+	util_explicit_bzero(ctx, sizeof(*ctx));
+	free(ctx);
+}
+
+/*
+ * Answer every waiter. The list and the credentials are copied first, so a
+ * callback may call creds_get again or even creds_free.
+ */
+static void
+flush(struct creds_ctx *ctx, const struct creds *creds, const char *err)
+{
+	struct waiter *w = ctx->waiters, *next;
+	struct creds copy;
+	char errcopy[CREDS_ERR_MAX];
+
+	ctx->waiters = NULL;
+	ctx->tail = &ctx->waiters;
+	if (creds != NULL)
+		copy = *creds;
+	util_strlcpy(errcopy, err ? err : "no credentials", sizeof(errcopy));
+	for (; w != NULL; w = next) {
+		creds_cb cb = w->cb;
+		void *arg = w->arg;
+
+		next = w->next;
+		free(w);
+		if (creds != NULL)
+			cb(arg, &copy, NULL);
+		else
+			cb(arg, NULL, errcopy);
+	}
+	if (creds != NULL)
+		util_explicit_bzero(&copy, sizeof(copy));
+}
+
+static void
+deliver_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct creds_ctx *ctx = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (usable(ctx))
+		flush(ctx, &ctx->cur, NULL);
+	else
+		flush(ctx, NULL, ctx->err);
+}
+
+static void
+deliver_later(struct creds_ctx *ctx)
+{
+	ev_timer_stop(ctx->loop, &ctx->deliver);
+	ev_timer_set(&ctx->deliver, 0., 0.);
+	ev_timer_start(ctx->loop, &ctx->deliver);
+}
+
+static void
+arm_refresh(struct creds_ctx *ctx, uint64_t delay_ms)
+{
+	ev_timer_stop(ctx->loop, &ctx->refresh);
+	ev_timer_set(&ctx->refresh, (double)delay_ms / 1000., 0.);
+	ev_timer_start(ctx->loop, &ctx->refresh);
+}
+
+static void
+install(struct creds_ctx *ctx, const struct creds *c)
+{
+	uint64_t now = util_wall_ms();
+	int same = ctx->have &&
+		   strcmp(ctx->cur.access_key_id, c->access_key_id) == 0 &&
+		   ctx->cur.expiration_ms == c->expiration_ms;
+
+	drop(ctx);
+	ctx->cur = *c;
+	ctx->have = 1;
+	if (c->expiration_ms != 0) {
+		creds_schedule(now, c->expiration_ms, &ctx->refresh_at,
+			       &ctx->stale_at);
+		arm_refresh(ctx, ctx->refresh_at > now + REFRESH_MIN_DELAY_MS
+				     ? ctx->refresh_at - now
+				     : REFRESH_MIN_DELAY_MS);
+	}
+	if (ctx->fail_streak > 0)
+		log_notice("credentials: %s works again after %u failed "
+			   "attempts",
+			   creds_source_name(c->source), ctx->fail_streak);
+	ctx->fail_streak = 0;
+	if (c->expiration_ms == 0)
+		log_info("credentials: from the %s, access key %s",
+			 creds_source_name(c->source), c->access_key_id);
+	else
+		log_msg(
+		    same ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+		    "credentials: %s %s%s, access key %s, expire in %llu "
+		    "s, refresh in %llu s",
+		    creds_source_name(c->source), ctx->role,
+		    same ? " (unchanged)" : "", c->access_key_id,
+		    (unsigned long long)(c->expiration_ms > now
+					     ? (c->expiration_ms - now) / 1000
+					     : 0),
+		    (unsigned long long)(ctx->refresh_at > now
+					     ? (ctx->refresh_at - now) / 1000
+					     : 0));
+}
+
+/*
+ * One line per failure streak: a daemon whose IMDS is down for an hour
+ * must not repeat itself every few seconds. The error goes to the waiting
+ * callers, who report it with their own context.
+ */
+static void
+failed(struct creds_ctx *ctx, const char *err)
+{
+	char until[160] = "";
+
+	util_strlcpy(ctx->err, err, sizeof(ctx->err));
+	ctx->fail_streak++;
+	if (usable(ctx))
+		(void)snprintf(
+		    until, sizeof(until),
+		    "; keeping access key %.40s, which expires in %llu s",
+		    ctx->cur.access_key_id,
+		    (unsigned long long)(ctx->cur.expiration_ms -
+					 util_wall_ms()) /
+			1000);
+	if (ctx->fail_streak == 1)
+		log_warn("credentials: %s%s", err, until);
+	else
+		log_debug("credentials: failure %u: %s%s", ctx->fail_streak,
+			  err, until);
+}
+
+static void
+retry_later(struct creds_ctx *ctx)
+{
+	unsigned shift = ctx->fail_streak > 7 ? 6 : ctx->fail_streak - 1;
+	uint64_t delay = (uint64_t)RETRY_MIN_MS << shift;
+
+	if (delay > RETRY_MAX_MS)
+		delay = RETRY_MAX_MS;
+	arm_refresh(ctx, delay);
+}
+
+static void
+role_done(void *arg, const struct creds *c, const char *role, const char *err)
+{
+	struct creds_ctx *ctx = arg;
+	char why[CREDS_ERR_MAX];
+
+	ctx->fetch = NULL;
+	if (role != NULL)
+		util_strlcpy(ctx->role, role, sizeof(ctx->role));
+	if (c != NULL && c->expiration_ms <= util_wall_ms() + 1000) {
+		(void)snprintf(
+		    why, sizeof(why),
+		    "credentials of instance role %s have expired already "
+		    "by the local clock (is the clock right?)",
+		    ctx->role);
+		c = NULL;
+		err = why;
+	}
+	if (c != NULL) {
+		install(ctx, c);
+		flush(ctx, &ctx->cur, NULL);
+		return;
+	}
+	failed(ctx, err ? err : "instance role: unknown error");
+	/* Keep trying in the background while there is something to keep. */
+	if (ctx->have && ctx->cur.source == CREDS_IMDS)
+		retry_later(ctx);
+	/* Last: a callback may free ctx. */
+	if (usable(ctx))
+		flush(ctx, &ctx->cur, NULL);
+	else
+		flush(ctx, NULL, ctx->err);
+}
+
+static void
+fetch_role(struct creds_ctx *ctx)
+{
+	ev_timer_stop(ctx->loop, &ctx->refresh);
+	ctx->fetch = imds_role_credentials(ctx->imds, role_done, ctx);
+	if (ctx->fetch == NULL) {
+		failed(ctx, "instance role: cannot start an IMDS request");
+		deliver_later(ctx);
+	}
+}
+
+static void
+refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct creds_ctx *ctx = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (ctx->fetch == NULL && ctx->imds != NULL)
+		fetch_role(ctx);
+}
+
+/* Credentials end up in HTTP headers: printable ASCII, no spaces. */
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s <= ' ' || *s > '~')
+			return 0;
+	return 1;
+}
+
+static int
+env_creds(struct creds *out, char *err, size_t errlen)
+{
+	const char *id = getenv("AWS_ACCESS_KEY_ID");
+	const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *token = getenv("AWS_SESSION_TOKEN");
+	int has_id = id != NULL && id[0] != '\0';
+	int has_secret = secret != NULL && secret[0] != '\0';
+
+	if (!has_id && !has_secret)
+		return 1;
+	/* Half a key pair is a mistake; another identity would hide it. */
+	if (!has_id || !has_secret) {
+		(void)snprintf(
+		    err, errlen, "%s is set but %s is not",
+		    has_id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+		    has_id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+		return -1;
+	}
+	if (token == NULL)
+		token = "";
+	if (strlen(id) >= sizeof(out->access_key_id) ||
+	    strlen(secret) >= sizeof(out->secret_access_key) ||
+	    strlen(token) >= sizeof(out->session_token)) {
+		(void)snprintf(err, errlen,
+			       "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY "
+			       "or AWS_SESSION_TOKEN is too long");
+		return -1;
+	}
+	if (!printable(id) || !printable(secret) ||
+	    (token[0] != '\0' && !printable(token))) {
+		(void)snprintf(err, errlen,
+			       "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or "
+			       "AWS_SESSION_TOKEN holds a space or a non-ASCII "
+			       "character");
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	util_strlcpy(out->access_key_id, id, sizeof(out->access_key_id));
+	util_strlcpy(out->secret_access_key, secret,
+		     sizeof(out->secret_access_key));
+	util_strlcpy(out->session_token, token, sizeof(out->session_token));
+	out->source = CREDS_ENV;
+	return 0;
+}
+
+static int
+read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1) {
+		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CREDS_FILE_MAX) {
+		(void)snprintf(err, errlen,
+			       "%s: not a regular file of at most %d "
+			       "bytes",
+			       path, CREDS_FILE_MAX);
+		close(fd);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		(void)snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size &&
+	       ((n = read(fd, buf + got, (size_t)st.st_size - got)) > 0 ||
+		(n == -1 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	*text = buf;
+	*len = got;
+	return 0;
+}
+
+/*
+ * 0: credentials from the file; 1: nothing there, go on; -1: error. A
+ * profile somebody asked for (aws.profile, AWS_PROFILE) must exist; the
+ * implicit "default" may be missing, and so may the file itself then.
+ */
+static int
+file_creds(const struct creds_ctx *ctx, struct creds *out, char *err,
+	   size_t errlen)
+{
+	const char *profile = ctx->profile, *path, *home = getenv("HOME");
+	char buf[4096];
+	char *text;
+	size_t len;
+	int explicit = 1, rc;
+
+	if (profile[0] == '\0')
+		profile = getenv("AWS_PROFILE");
+	if (profile == NULL || profile[0] == '\0') {
+		profile = "default";
+		explicit = 0;
+	}
+	path = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	if (path != NULL && path[0] == '~' && path[1] == '/' && home != NULL) {
+		(void)snprintf(buf, sizeof(buf), "%s%s", home, path + 1);
+		path = buf;
+	} else if ((path == NULL || path[0] == '\0') && home != NULL &&
+		   home[0] != '\0') {
+		(void)snprintf(buf, sizeof(buf), "%s/.aws/credentials", home);
+		path = buf;
+	}
+	if (path == NULL || path[0] == '\0') {
+		if (!explicit)
+			return 1;
+		(void)snprintf(err, errlen,
+			       "profile %s was asked for, but neither "
+			       "AWS_SHARED_CREDENTIALS_FILE nor HOME is set",
+			       profile);
+		return -1;
+	}
+	if (access(path, F_OK) == -1 && errno == ENOENT && !explicit)
+		return 1;
+	if (read_text(path, &text, &len, err, errlen) == -1) {
+		if (explicit) {
+			char why[1024];
+			util_strlcpy(why, err, sizeof(why));
+			(void)snprintf(err, errlen,
+				       "profile %s was asked for: %s", profile,
+				       why);
+		}
+		return -1;
+	}
+	rc = creds_parse_file(text, len, path, profile, out, err, errlen);
+	util_explicit_bzero(text, len);
+	free(text);
+	if (rc == 1 && explicit)
+		return -1;
+	return rc;
+}
+
+/*
+ * Walk the chain: environment, file, then the instance role. The first
+ * two answer at once; the role is fetched asynchronously.
+ */
+static void
+resolve(struct creds_ctx *ctx)
+{
+	struct creds c;
+	char err[CREDS_ERR_MAX];
+	int rc;
+
+	rc = env_creds(&c, err, sizeof(err));
+	if (rc == 1)
+		rc = file_creds(ctx, &c, err, sizeof(err));
+	if (rc == 1 && ctx->imds != NULL) {
+		fetch_role(ctx);
+		return;
+	}
+	if (rc == 1)
+		(void)snprintf(
+		    err, sizeof(err),
+		    "no AWS credentials: none in the environment, none "
+		    "in the shared credentials file, and no instance "
+		    "metadata service to ask");
+	if (rc == 0)
+		install(ctx, &c);
+	else
+		failed(ctx, err);
+	util_explicit_bzero(&c, sizeof(c));
+	deliver_later(ctx);
+}
+
+void
+creds_get(struct creds_ctx *ctx, creds_cb cb, void *arg)
+{
+	struct waiter *w;
+
+	if (ctx->dying) {
+		cb(arg, NULL, "credentials: shutting down");
+		return;
+	}
+	if (usable(ctx)) {
+		cb(arg, &ctx->cur, NULL);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		cb(arg, NULL, "credentials: out of memory");
+		return;
+	}
+	w->cb = cb;
+	w->arg = arg;
+	*ctx->tail = w;
+	ctx->tail = &w->next;
+	if (ctx->fetch == NULL && !ev_is_active(&ctx->deliver))
+		resolve(ctx);
+}
+
+void
+creds_invalidate(struct creds_ctx *ctx)
+{
+	if (ctx->dying)
+		return;
+	if (ctx->have)
+		log_info("credentials: dropping access key %s from the %s",
+			 ctx->cur.access_key_id,
+			 creds_source_name(ctx->cur.source));
+	drop(ctx);
+	imds_cancel(ctx->fetch);
+	ctx->fetch = NULL;
+	ev_timer_stop(ctx->loop, &ctx->deliver);
+	resolve(ctx);
+}
+
+enum creds_source
+creds_current_source(const struct creds_ctx *ctx)
+{
+	return ctx->have ? ctx->cur.source : CREDS_NONE;
+}
+
+uint64_t
+creds_current_expiration(const struct creds_ctx *ctx)
+{
+	return ctx->have ? ctx->cur.expiration_ms : 0;
+}
