@@ -1,0 +1,182 @@
+/*
+ * elect.h - the election state machine: a pure function of (state, event,
+ * now) that returns the new state and the actions the shell must carry out.
+ *
+ * How the shell drives it (times are monotonic milliseconds):
+ *   elect_init() then ELECT_EV_START once the sockets are open.
+ *   ELECT_EV_PEER_HEARTBEAT for every authenticated, non-replayed heartbeat
+ *   from the peer on any link; ELECT_EV_PEER_LEAVE for a LEAVE.
+ *   ELECT_EV_OWNER with the result of each resource_verify() it was asked
+ *   for, ELECT_EV_ACQUIRED with the result of each resource_acquire() (not
+ *   after a CANCEL). ELECT_EV_HEALTH when the check's fall/rise logic flips.
+ *   ELECT_EV_TICK whenever elect_next_deadline() comes due (re-arm the timer
+ *   after every step; extra TICKs are harmless). ELECT_EV_SHUTDOWN on
+ *   SIGTERM, then carry out its actions and exit.
+ * After each step, in this order: log `reason` at `level` if not empty;
+ * CANCEL; VERIFY; ACQUIRE; SEND (heartbeats carry elect_role(), elect_term(),
+ * elect_eligible()); HOOK for role `to`; READY; LEAVE.
+ */
+#ifndef EIPFLOATD_ELECT_H
+#define EIPFLOATD_ELECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "resource.h"
+
+struct config;
+
+#define ELECT_NAME_MAX 64
+#define ELECT_REASON_MAX 256
+
+enum elect_role {
+	ELECT_STARTING,
+	ELECT_STANDBY,
+	ELECT_ACTIVE,
+	ELECT_FAULT,
+};
+
+const char *elect_role_name(enum elect_role role);
+
+struct elect_config {
+	char self_name[ELECT_NAME_MAX];
+	char peer_name[ELECT_NAME_MAX];
+	unsigned self_priority;
+	unsigned peer_priority; /* until the peer's heartbeat says otherwise */
+	int failback;
+	unsigned failback_delay_ms;
+	unsigned startup_wait_ms;
+	unsigned timeout_ms;
+	unsigned monitor_interval_ms;
+	unsigned migration_threshold; /* 0 is taken as 1 */
+};
+
+/* Fill an elect_config from the validated daemon configuration. */
+void elect_config_from(struct elect_config *ec, const struct config *cfg);
+
+/* What one authenticated heartbeat (or LEAVE) from the peer tells us. */
+struct elect_peer_info {
+	enum elect_role role;
+	unsigned priority; /* effective priority */
+	int eligible;	   /* health check passing */
+	uint64_t term;
+	uint64_t incarnation; /* random, new at every start of the peer */
+};
+
+enum elect_event_type {
+	ELECT_EV_START,		 /* once, after elect_init */
+	ELECT_EV_TICK,		 /* at elect_next_deadline(), or any time */
+	ELECT_EV_PEER_HEARTBEAT, /* .peer */
+	ELECT_EV_PEER_LEAVE,	 /* .peer (the LEAVE packet's header) */
+	ELECT_EV_OWNER,		 /* answer to VERIFY: .owner, .detail */
+	ELECT_EV_ACQUIRED,	 /* answer to ACQUIRE: .ok, .detail */
+	ELECT_EV_HEALTH,	 /* .ok = eligible (after fall/rise) */
+	ELECT_EV_SHUTDOWN,	 /* SIGTERM: last event */
+};
+
+struct elect_event {
+	enum elect_event_type type;
+	struct elect_peer_info peer;
+	enum resource_owner owner;
+	int ok;
+	const char *detail; /* why (API error text); may be NULL */
+};
+
+/* Action flags: what the shell must do after one elect_step(). */
+#define ELECT_ACT_VERIFY 0x01u	/* resource_verify(), deliver ELECT_EV_OWNER */
+#define ELECT_ACT_ACQUIRE 0x02u /* resource_acquire(), deliver ACQUIRED */
+#define ELECT_ACT_CANCEL 0x04u	/* resource_cancel(): drop the acquire */
+#define ELECT_ACT_SEND 0x08u	/* send a heartbeat on every link now */
+#define ELECT_ACT_HOOK 0x10u	/* run the hook of the role `to` */
+#define ELECT_ACT_READY 0x20u	/* first settled: sd_notify READY=1 */
+#define ELECT_ACT_LEAVE 0x40u	/* send LEAVE on every link (shutdown) */
+
+struct elect_actions {
+	unsigned flags;
+	enum elect_role from, to; /* from != to: a state change */
+	/*
+	 * One complete log line, "" if nothing to say. A state change always
+	 * has one ("STANDBY -> ACTIVE: peer node-a silent on all links for
+	 * 1003 ms (timeout 1000 ms), term 4"); other steps may note something
+	 * worth a line (API error, peer restart, guard lifted).
+	 */
+	enum log_level level;
+	char reason[ELECT_REASON_MAX];
+};
+
+enum elect_contest {
+	ELECT_CONTEST_NONE,
+	ELECT_CONTEST_EQUAL, /* equal terms: EC2's answer decides */
+	ELECT_CONTEST_WON,   /* won: the answer must be SELF or we acquire */
+};
+
+/*
+ * The whole state. Callers allocate it and only read it through the
+ * accessors below; the fields are public so it can live on the stack.
+ */
+struct elect_state {
+	struct elect_config cfg;
+	enum elect_role role;
+	uint64_t since; /* when `role` was entered */
+	uint64_t started_at;
+	int started, stopped;
+	uint64_t term;
+	int eligible;
+	int ready;  /* READY already reported */
+	int reeval; /* a state change happened: evaluate again at once */
+
+	/* the peer */
+	int peer_known; /* heard at least once */
+	int peer_up;	/* alive as of the last step (edge detection) */
+	int peer_left;	/* LEAVE from incarnation left_incarnation */
+	uint64_t left_incarnation;
+	uint64_t peer_last; /* last heartbeat */
+	struct elect_peer_info peer;
+	enum elect_role peer_prev_role;
+	uint64_t peer_max_term; /* over every incarnation */
+	int peer_ok;		/* alive, eligible, not FAULT ... */
+	uint64_t peer_ok_since; /* ... continuously since (failback) */
+
+	/* the resources */
+	enum resource_owner owner; /* last answer to VERIFY */
+	int owner_answered;	   /* any answer since START */
+	uint64_t owner_at;
+	int acquiring;	     /* ACQUIRE issued, ACQUIRED not yet seen */
+	int acq_unconfirmed; /* acquired, no verify since */
+	int held;	     /* the EIP was ours at some point this term */
+	unsigned failures;   /* consecutive failed acquisitions */
+	uint64_t next_check; /* monitor verify / FAULT retry / guard verify */
+	int guarded;
+
+	/* two ACTIVE nodes */
+	enum elect_contest contest;
+	int contest_done;
+	uint64_t contest_incarnation, contest_term, contest_at;
+
+	char last_reason[ELECT_REASON_MAX];
+};
+
+void elect_init(struct elect_state *st, const struct elect_config *cfg,
+		uint64_t now);
+/* Reload: new timings and priorities; names must not change. */
+void elect_reconfigure(struct elect_state *st, const struct elect_config *cfg);
+void elect_step(struct elect_state *st, const struct elect_event *ev,
+		uint64_t now, struct elect_actions *out);
+/* When to deliver the next TICK: now if overdue, UINT64_MAX if never. */
+uint64_t elect_next_deadline(const struct elect_state *st, uint64_t now);
+
+/* Accessors for heartbeats and the state dump. */
+enum elect_role elect_role(const struct elect_state *st);
+uint64_t elect_since(const struct elect_state *st);
+uint64_t elect_term(const struct elect_state *st);
+int elect_eligible(const struct elect_state *st);
+int elect_peer_alive(const struct elect_state *st, uint64_t now);
+int elect_guarded(const struct elect_state *st);
+unsigned elect_failures(const struct elect_state *st);
+const char *elect_last_reason(const struct elect_state *st);
+/* One line for the dump: role, term, peer, owner, guard, failures. */
+void elect_describe(const struct elect_state *st, uint64_t now, char *buf,
+		    size_t len);
+
+#endif

@@ -1,0 +1,1549 @@
+/*
+ * test_elect.c - the election rules, scenario by scenario with an injected
+ * clock, and a randomized two-node simulation that must always settle on
+ * exactly one ACTIVE node holding the EIP.
+ */
+#include "elect.h"
+
+#include "check.h"
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- scenario tables ---- */
+
+enum kind {
+	K_START,
+	K_TICK,
+	K_HB,
+	K_LEAVE,
+	K_OWNER,
+	K_ACQ,
+	K_HEALTH,
+	K_DOWN,
+	K_KEEP, /* heartbeats every 200 ms from t to until */
+};
+
+struct step {
+	uint64_t t, until;
+	struct elect_peer_info p;
+	enum kind k;
+	int arg;
+	/* expected after the step */
+	enum elect_role role;
+	unsigned flags;
+	const char *reason; /* substring; NULL: not checked */
+	uint64_t term;
+	uint64_t deadline;
+	int has_term;
+	int has_guard, guarded;
+	int has_deadline;
+};
+
+/* clang-format off */
+#define PEER(r, tm, prio, elig, inc)                                           \
+	{                                                                      \
+		.role = (r), .priority = (prio), .eligible = (elig),           \
+		.term = (tm), .incarnation = (inc)                             \
+	}
+/* The peer as node-b (priority 50) or node-a (priority 100). */
+#define B(r, tm) PEER(ELECT_##r, tm, 50, 1, 7)
+#define AA(r, tm) PEER(ELECT_##r, tm, 100, 1, 9)
+
+#define START(t_) .k = K_START, .t = (t_)
+#define TICK(t_) .k = K_TICK, .t = (t_)
+#define HB(t_, pi) .k = K_HB, .t = (t_), .p = pi
+#define KEEP(t_, u_, pi) .k = K_KEEP, .t = (t_), .until = (u_), .p = pi
+#define LEAVE(t_, pi) .k = K_LEAVE, .t = (t_), .p = pi
+#define OWNER(t_, o) .k = K_OWNER, .t = (t_), .arg = (o)
+#define ACQ(t_, ok) .k = K_ACQ, .t = (t_), .arg = (ok)
+#define HEALTH(t_, e) .k = K_HEALTH, .t = (t_), .arg = (e)
+#define DOWN(t_) .k = K_DOWN, .t = (t_)
+#define EXPECT(r, f) .role = ELECT_##r, .flags = (f)
+#define TERM(x) .has_term = 1, .term = (x)
+#define GUARD(x) .has_guard = 1, .guarded = (x)
+#define DEADLINE(x) .has_deadline = 1, .deadline = (x)
+#define WHY(s) .reason = (s)
+
+#define V ELECT_ACT_VERIFY
+#define A ELECT_ACT_ACQUIRE
+#define C ELECT_ACT_CANCEL
+#define S ELECT_ACT_SEND
+#define H ELECT_ACT_HOOK
+#define R ELECT_ACT_READY
+#define L ELECT_ACT_LEAVE
+
+#define SELF RES_OWNER_SELF
+#define PEER_ RES_OWNER_PEER
+#define NONE RES_OWNER_NONE
+#define OTHER RES_OWNER_OTHER
+#define UNKNOWN RES_OWNER_UNKNOWN
+
+/* clang-format on */
+
+struct scenario {
+	const char *name;
+	int as_b; /* this node is node-b (50) facing node-a (100) */
+	int tie;  /* both priority 100 */
+	int failback;
+	unsigned failback_delay; /* 0: 30000 */
+	unsigned threshold;	 /* 0: 1 */
+	const struct step *steps;
+	size_t n;
+};
+
+static void
+make_config(struct elect_config *ec, int as_b, int tie)
+{
+	memset(ec, 0, sizeof(*ec));
+	snprintf(ec->self_name, sizeof(ec->self_name), "%s",
+		 as_b ? "node-b" : "node-a");
+	snprintf(ec->peer_name, sizeof(ec->peer_name), "%s",
+		 as_b ? "node-a" : "node-b");
+	ec->self_priority = as_b && !tie ? 50 : 100;
+	ec->peer_priority = !as_b && !tie ? 50 : 100;
+	ec->failback = 0;
+	ec->failback_delay_ms = 30000;
+	ec->startup_wait_ms = 3000;
+	ec->timeout_ms = 1000;
+	ec->monitor_interval_ms = 10000;
+	ec->migration_threshold = 1;
+}
+
+static const char *
+flags_str(unsigned f, char *buf, size_t len)
+{
+	static const char *names[] = {"VERIFY", "ACQUIRE", "CANCEL", "SEND",
+				      "HOOK",	"READY",   "LEAVE"};
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NELEM(names); i++)
+		if (f & (1u << i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      n ? "|" : "", names[i]);
+	if (n == 0)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* Properties every step must have, whatever the scenario. */
+static void
+check_invariants(const struct elect_state *st, const struct elect_actions *a,
+		 int shutdown)
+{
+	CHECK(a->to == elect_role(st));
+	if (a->from != a->to) {
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix),
+			 "%s -> %s: ", elect_role_name(a->from),
+			 elect_role_name(a->to));
+		CHECK(strncmp(a->reason, prefix, strlen(prefix)) == 0);
+		CHECK(strlen(a->reason) > strlen(prefix) + 10);
+		CHECK(a->flags & ELECT_ACT_HOOK);
+		if (!shutdown)
+			CHECK(a->flags & ELECT_ACT_SEND);
+		CHECK(a->to != ELECT_STARTING);
+	}
+	/* Writes only from ACTIVE or FAULT; never alongside a cancel. */
+	if (a->flags & ELECT_ACT_ACQUIRE) {
+		CHECK(a->to == ELECT_ACTIVE || a->to == ELECT_FAULT);
+		CHECK(!(a->flags & ELECT_ACT_CANCEL));
+	}
+	if (a->flags & ELECT_ACT_CANCEL)
+		CHECK(a->to != ELECT_ACTIVE);
+}
+
+static enum elect_event_type
+event_type(enum kind k)
+{
+	switch (k) {
+	case K_START:
+		return ELECT_EV_START;
+	case K_TICK:
+		return ELECT_EV_TICK;
+	case K_HB:
+	case K_KEEP:
+		return ELECT_EV_PEER_HEARTBEAT;
+	case K_LEAVE:
+		return ELECT_EV_PEER_LEAVE;
+	case K_OWNER:
+		return ELECT_EV_OWNER;
+	case K_ACQ:
+		return ELECT_EV_ACQUIRED;
+	case K_HEALTH:
+		return ELECT_EV_HEALTH;
+	case K_DOWN:
+		return ELECT_EV_SHUTDOWN;
+	}
+	return ELECT_EV_TICK;
+}
+
+static struct elect_event
+event_of(const struct step *s, enum elect_event_type type)
+{
+	struct elect_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.peer = s->p;
+	ev.owner = (enum resource_owner)s->arg;
+	ev.ok = s->arg;
+	ev.detail = "test detail";
+	return ev;
+}
+
+static int
+expect(const struct scenario *sc, size_t i, uint64_t t,
+       const struct elect_state *st, const struct elect_actions *a,
+       enum elect_role role, unsigned flags)
+{
+	char want[80], got[80];
+
+	if (a->to == role && a->flags == flags)
+		return 1;
+	fprintf(stderr,
+		"  %s: step %zu at %" PRIu64 " ms: want %s [%s], got %s [%s]: "
+		"%s\n",
+		sc->name, i, t, elect_role_name(role),
+		flags_str(flags, want, sizeof(want)), elect_role_name(a->to),
+		flags_str(a->flags, got, sizeof(got)), a->reason);
+	(void)st;
+	return 0;
+}
+
+/*
+ * Deliver every TICK the machine asks for before `t`: between two steps of
+ * a scenario nothing may happen, so each must be silent.
+ */
+static void
+auto_ticks(const struct scenario *sc, size_t i, struct elect_state *st,
+	   uint64_t *now, uint64_t t)
+{
+	struct elect_event ev = {.type = ELECT_EV_TICK};
+	struct elect_actions a;
+	uint64_t d;
+	int guard = 0;
+
+	while ((d = elect_next_deadline(st, *now)) < t && guard++ < 1000) {
+		enum elect_role before = elect_role(st);
+
+		*now = d;
+		elect_step(st, &ev, d, &a);
+		check_invariants(st, &a, 0);
+		CHECK(expect(sc, i, d, st, &a, before, 0));
+	}
+	CHECK(guard < 1000);
+}
+
+static void
+run_step(const struct scenario *sc, size_t i, struct elect_state *st,
+	 uint64_t *now)
+{
+	const struct step *s = &sc->steps[i];
+	struct elect_event ev = event_of(s, event_type(s->k));
+	struct elect_actions a;
+
+	if (s->k == K_KEEP) {
+		for (uint64_t t = s->t; t <= s->until; t += 200) {
+			auto_ticks(sc, i, st, now, t);
+			*now = t;
+			elect_step(st, &ev, t, &a);
+			check_invariants(st, &a, 0);
+			CHECK(expect(sc, i, t, st, &a, s->role, s->flags));
+		}
+		return;
+	}
+	auto_ticks(sc, i, st, now, s->t);
+	*now = s->t;
+	elect_step(st, &ev, s->t, &a);
+	check_invariants(st, &a, s->k == K_DOWN);
+	CHECK(expect(sc, i, s->t, st, &a, s->role, s->flags));
+	if (s->reason && !strstr(a.reason, s->reason)) {
+		fprintf(stderr, "  %s: step %zu: reason \"%s\" lacks \"%s\"\n",
+			sc->name, i, a.reason, s->reason);
+		CHECK(!"reason");
+	}
+	if (s->has_term)
+		CHECK(elect_term(st) == s->term);
+	if (s->has_guard)
+		CHECK(elect_guarded(st) == s->guarded);
+	if (s->has_deadline && elect_next_deadline(st, s->t) != s->deadline) {
+		fprintf(stderr,
+			"  %s: step %zu: deadline %" PRIu64 " != %" PRIu64 "\n",
+			sc->name, i, elect_next_deadline(st, s->t),
+			s->deadline);
+		CHECK(!"deadline");
+	}
+}
+
+static void
+run_scenario(const struct scenario *sc)
+{
+	struct elect_config ec;
+	struct elect_state st;
+	uint64_t now = 0;
+	int before = check_failures;
+	size_t i;
+
+	TEST(sc->name);
+	make_config(&ec, sc->as_b, sc->tie);
+	ec.failback = sc->failback;
+	if (sc->failback_delay)
+		ec.failback_delay_ms = sc->failback_delay;
+	if (sc->threshold)
+		ec.migration_threshold = sc->threshold;
+	elect_init(&st, &ec, 0);
+	for (i = 0; i < sc->n; i++)
+		run_step(sc, i, &st, &now);
+	if (check_failures != before)
+		fprintf(stderr, "  ^ FAILED: %s\n", sc->name);
+}
+
+/* The tables are laid out by hand, one step per line. */
+/* clang-format off */
+
+/* Rule 1: start-up. */
+
+static const struct step startup_eip_on_self[] = {
+	{START(0), EXPECT(STARTING, V | S), DEADLINE(3000)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{HB(200, B(STARTING, 0)), EXPECT(ACTIVE, S | H | R), TERM(1),
+	 WHY("STARTING -> ACTIVE: EIP already on this instance; no API call")},
+	{HB(400, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{KEEP(600, 9800, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step startup_eip_on_self_peer_silent[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, S | H | R), TERM(1)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step startup_eip_on_peer_peer_alive[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, PEER_), EXPECT(STARTING, 0)},
+	{HB(200, B(STARTING, 0)), EXPECT(STANDBY, S | H | R),
+	 WHY("EIP is on node-b's instance and node-b is alive")},
+	{HB(400, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{KEEP(600, 20000, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step startup_peer_active_wins_over_own_eip[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{HB(150, B(ACTIVE, 3)), EXPECT(STANDBY, S | H | R),
+	 WHY("peer node-b is ACTIVE (term 3)")},
+};
+
+static const struct step startup_peer_active_before_owner_answer[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(150, B(ACTIVE, 3)), EXPECT(STANDBY, S | H | R)},
+	{OWNER(300, PEER_), EXPECT(STANDBY, 0)},
+};
+
+static const struct step startup_peer_silent_takes_over[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0), DEADLINE(3000)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1),
+	 WHY("peer node-b not heard on any link since start 3000 ms ago")},
+	{ACQ(3500, 1), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step startup_eip_on_silent_peer_takes_over[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, PEER_), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+};
+
+static const struct step startup_api_down_peer_silent_takes_over[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, UNKNOWN), EXPECT(STARTING, 0), WHY("cannot verify")},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R)},
+};
+
+static const struct step startup_api_down_peer_alive_priority[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, UNKNOWN), EXPECT(STARTING, 0)},
+	{HB(200, B(STARTING, 0)), EXPECT(ACTIVE, A | S | H | R)},
+};
+
+static const struct step startup_api_down_peer_alive_priority_b[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, UNKNOWN), EXPECT(STARTING, 0)},
+	{HB(200, AA(STARTING, 0)), EXPECT(STANDBY, S | H | R)},
+};
+
+/* A starts alone, B joins 5 s later: seen from each node. */
+static const struct step a_first_then_b_seen_by_a[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{ACQ(3400, 1), EXPECT(ACTIVE, 0)},
+	{HB(5000, B(STARTING, 0)), EXPECT(ACTIVE, 0), WHY("peer node-b heard")},
+	{KEEP(5200, 12800, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13050, SELF), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step a_first_then_b_seen_by_b[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(100, AA(ACTIVE, 1)), EXPECT(STANDBY, S | H | R)},
+	{OWNER(200, PEER_), EXPECT(STANDBY, 0)},
+	{KEEP(300, 30000, AA(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+};
+
+/* B (lower priority) starts alone, A joins: no failback by default. */
+static const struct step b_first_then_a_seen_by_b[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{ACQ(3400, 1), EXPECT(ACTIVE, 0)},
+	{HB(5000, AA(STARTING, 0)), EXPECT(ACTIVE, 0)},
+	{KEEP(5200, 12800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13050, SELF), EXPECT(ACTIVE, 0)},
+	{KEEP(13200, 22800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step b_first_then_a_seen_by_a[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(100, B(ACTIVE, 1)), EXPECT(STANDBY, S | H | R)},
+	{KEEP(300, 60000, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step simultaneous_start_seen_by_a[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(50, B(STARTING, 0)), EXPECT(STARTING, 0)},
+	{OWNER(120, NONE), EXPECT(ACTIVE, A | S | H | R), TERM(1),
+	 WHY("takes precedence (priority 100 > 50)")},
+	{HB(250, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{ACQ(700, 1), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step simultaneous_start_seen_by_b[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(50, AA(STARTING, 0)), EXPECT(STARTING, 0)},
+	{OWNER(120, NONE), EXPECT(STANDBY, S | H | R),
+	 WHY("node-a takes precedence (priority 50 < 100)")},
+	{HB(250, AA(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step simultaneous_start_tie_seen_by_a[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(50, PEER(ELECT_STARTING, 0, 100, 1, 7)), EXPECT(STARTING, 0)},
+	{OWNER(120, OTHER), EXPECT(ACTIVE, A | S | H | R),
+	 WHY("name node-a < node-b")},
+};
+
+static const struct step simultaneous_start_tie_seen_by_b[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(50, AA(STARTING, 0)), EXPECT(STARTING, 0)},
+	{OWNER(120, OTHER), EXPECT(STANDBY, S | H | R),
+	 WHY("name node-b > node-a")},
+};
+
+/* The lower node already settled STANDBY when the other decides. */
+static const struct step startup_peer_standby_unassociated[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(50, B(STANDBY, 0)), EXPECT(STARTING, 0)},
+	{OWNER(120, NONE), EXPECT(ACTIVE, A | S | H | R)},
+};
+
+/* EIP on a STANDBY peer: STANDBY first, then rule 3 re-elects at once. */
+static const struct step startup_eip_on_standby_peer[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, PEER_), EXPECT(STARTING, 0)},
+	{HB(200, B(STANDBY, 0)), EXPECT(STANDBY, S | H | R), DEADLINE(200)},
+	{TICK(200), EXPECT(ACTIVE, A | S | H),
+	 WHY("STANDBY too and nobody is ACTIVE")},
+};
+
+static const struct step startup_unhealthy_leaves_own_eip[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HEALTH(10, 0), EXPECT(STARTING, S)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{HB(200, B(STARTING, 0)), EXPECT(STANDBY, S | H | R),
+	 WHY("health check is failing and peer node-b is healthy")},
+};
+
+static const struct step startup_unhealthy_peer_silent[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HEALTH(10, 0), EXPECT(STARTING, S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(STANDBY, S | H | R), WHY("not taking over")},
+	{TICK(20000), EXPECT(STANDBY, 0)},
+	{HEALTH(21000, 1), EXPECT(ACTIVE, A | S | H),
+	 WHY("not heard on any link since start 21000 ms ago")},
+};
+
+/* Rule 3: takeover. B is STANDBY under an ACTIVE A. */
+
+#define B_STANDBY_UNDER_A                                                      \
+	{START(0), EXPECT(STARTING, V | S)},                                   \
+		{HB(100, AA(ACTIVE, 1)), EXPECT(STANDBY, S | H | R)},          \
+		{OWNER(200, PEER_), EXPECT(STANDBY, 0)}
+
+static const struct step flapping_heartbeats_no_takeover[] = {
+	B_STANDBY_UNDER_A,
+	{HB(1099, AA(ACTIVE, 1)), EXPECT(STANDBY, 0), DEADLINE(2099)},
+	{HB(2098, AA(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{HB(3000, AA(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{HB(3950, AA(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{HB(4949, AA(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{TICK(5948), EXPECT(STANDBY, 0)},
+	{TICK(5949), EXPECT(ACTIVE, A | S | H), TERM(2),
+	 WHY("STANDBY -> ACTIVE: peer node-a silent on all links for 1000 ms "
+	     "(timeout 1000 ms); acquiring, term 2")},
+	{ACQ(6500, 1), EXPECT(ACTIVE, 0)},
+	/* The old ACTIVE comes back as a new process: no failback. */
+	{HB(9000, PEER(ELECT_STARTING, 0, 100, 1, 10)), EXPECT(ACTIVE, 0),
+	 WHY("restarted")},
+	{KEEP(9200, 15800, PEER(ELECT_STANDBY, 0, 100, 1, 10)),
+	 EXPECT(ACTIVE, 0)},
+};
+
+static const struct step leave_immediate_takeover[] = {
+	B_STANDBY_UNDER_A,
+	{KEEP(300, 900, AA(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{LEAVE(950, AA(ACTIVE, 1)), EXPECT(ACTIVE, A | S | H), TERM(2),
+	 WHY("peer node-a left (graceful stop)")},
+	/* A heartbeat of the same incarnation after its LEAVE is ignored. */
+	{HB(960, AA(ACTIVE, 1)), EXPECT(ACTIVE, 0)},
+	{ACQ(1500, 1), EXPECT(ACTIVE, 0)},
+	{HB(4000, PEER(ELECT_STARTING, 0, 100, 1, 11)), EXPECT(ACTIVE, 0)},
+	{KEEP(4200, 10800, PEER(ELECT_STANDBY, 0, 100, 1, 11)),
+	 EXPECT(ACTIVE, 0)},
+};
+
+static const struct step peer_fault_takeover[] = {
+	B_STANDBY_UNDER_A,
+	{HB(500, AA(FAULT, 1)), EXPECT(ACTIVE, A | S | H), TERM(2),
+	 WHY("peer node-a reports FAULT")},
+	{HB(700, AA(FAULT, 1)), EXPECT(ACTIVE, 0)},
+	{ACQ(900, 1), EXPECT(ACTIVE, 0)},
+	{HB(1100, AA(STANDBY, 1)), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step peer_yield_takeover[] = {
+	/* A is node-a, STANDBY under node-b which yields (unhealthy). */
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(100, B(ACTIVE, 4)), EXPECT(STANDBY, S | H | R)},
+	{HB(300, B(ACTIVE, 4)), EXPECT(STANDBY, 0)},
+	{HB(500, PEER(ELECT_STANDBY, 4, 50, 0, 7)), EXPECT(ACTIVE, A | S | H),
+	 TERM(5), WHY("yielded")},
+};
+
+static const struct step restart_of_standby_peer_keeps_active[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{HB(200, B(STANDBY, 0)), EXPECT(ACTIVE, S | H | R)},
+	{KEEP(400, 2000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{HB(2100, PEER(ELECT_STARTING, 0, 50, 1, 8)), EXPECT(ACTIVE, 0),
+	 WHY("peer node-b restarted")},
+	{KEEP(2300, 9000, PEER(ELECT_STANDBY, 0, 50, 1, 8)),
+	 EXPECT(ACTIVE, 0)},
+};
+
+/* Rule 2: stickiness and failback (B lower priority, ACTIVE alone). */
+
+#define B_ACTIVE_ALONE                                                         \
+	{START(0), EXPECT(STARTING, V | S)},                                   \
+		{OWNER(100, NONE), EXPECT(STARTING, 0)},                       \
+		{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},          \
+		{ACQ(3400, 1), EXPECT(ACTIVE, 0)}
+
+static const struct step failback_after_delay[] = {
+	B_ACTIVE_ALONE,
+	{HB(4000, AA(STARTING, 0)), EXPECT(ACTIVE, 0)},
+	{KEEP(4200, 6800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(7000), EXPECT(STANDBY, S | H),
+	 WHY("failback: peer node-a has higher priority (100 > 50) and has "
+	     "been healthy for 3000 ms")},
+	{HB(7100, AA(STANDBY, 0)), EXPECT(STANDBY, 0)},
+	{HB(7300, AA(ACTIVE, 2)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step failback_clock_restarts[] = {
+	B_ACTIVE_ALONE,
+	{KEEP(4000, 5800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	/* silent: the clock stops */
+	{TICK(6800), EXPECT(ACTIVE, 0), WHY("silent on all links")},
+	{HB(8000, AA(STANDBY, 0)), EXPECT(ACTIVE, 0), DEADLINE(9000)},
+	{KEEP(8200, 9800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	/* unhealthy: the clock stops again */
+	{HB(10000, PEER(ELECT_STANDBY, 0, 100, 0, 9)), EXPECT(ACTIVE, 0)},
+	{KEEP(10200, 11800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	/* restarted (new incarnation): starts over from its first beat */
+	{KEEP(12000, 12800, PEER(ELECT_STANDBY, 0, 100, 1, 12)),
+	 EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+	{KEEP(13200, 14800, PEER(ELECT_STANDBY, 0, 100, 1, 12)),
+	 EXPECT(ACTIVE, 0)},
+	{TICK(15000), EXPECT(STANDBY, S | H), WHY("failback")},
+};
+
+static const struct step failback_false_never[] = {
+	B_ACTIVE_ALONE,
+	{KEEP(4000, 12800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+	{KEEP(13200, 22800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(23000), EXPECT(ACTIVE, V)},
+	{OWNER(23100, SELF), EXPECT(ACTIVE, 0)},
+	{KEEP(23200, 32800, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+};
+
+/* failback never yields to a lower priority peer. */
+static const struct step failback_not_to_lower_priority[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R)},
+	{ACQ(3400, 1), EXPECT(ACTIVE, 0)},
+	{KEEP(4000, 12800, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+};
+
+/* Rule 4: two ACTIVE nodes (healed partition). This node is node-a. */
+
+#define A_ACTIVE_TERM1                                                         \
+	{START(0), EXPECT(STARTING, V | S)},                                   \
+		{OWNER(100, NONE), EXPECT(STARTING, 0)},                       \
+		{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},          \
+		{ACQ(3400, 1), EXPECT(ACTIVE, 0)}
+
+static const struct step two_active_higher_term_wins[] = {
+	A_ACTIVE_TERM1,
+	{HB(4000, B(ACTIVE, 2)), EXPECT(STANDBY, S | H),
+	 WHY("higher term (2 > 1)")},
+	{HB(4200, B(ACTIVE, 2)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step two_active_loser_cancels_acquire[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{HB(3100, B(ACTIVE, 5)), EXPECT(STANDBY, S | H | C)},
+	{ACQ(3400, 1), EXPECT(STANDBY, 0)},
+	{KEEP(3500, 20000, B(ACTIVE, 5)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step two_active_lower_term_peer[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(100, B(STANDBY, 5)), EXPECT(STARTING, 0)},
+	{OWNER(200, SELF), EXPECT(ACTIVE, S | H | R), TERM(6)},
+	{HB(1000, B(ACTIVE, 5)), EXPECT(ACTIVE, V), WHY("lower term (5 < 6)")},
+	{HB(1200, B(ACTIVE, 5)), EXPECT(ACTIVE, 0)},
+	/* The EIP ended up on the loser: take it back at once. */
+	{OWNER(1300, PEER_), EXPECT(ACTIVE, A), WHY("re-associating")},
+	{HB(1400, B(STANDBY, 5)), EXPECT(ACTIVE, 0)},
+	{ACQ(2000, 1), EXPECT(ACTIVE, 0)},
+	{KEEP(2200, 9800, B(STANDBY, 5)), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step two_active_lower_term_eip_here[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(100, B(STANDBY, 5)), EXPECT(STARTING, 0)},
+	{OWNER(200, SELF), EXPECT(ACTIVE, S | H | R), TERM(6)},
+	{HB(1000, B(ACTIVE, 5)), EXPECT(ACTIVE, V)},
+	{OWNER(1100, SELF), EXPECT(ACTIVE, 0)},
+	/* It has not heard us yet: no second verify within the interval. */
+	{HB(1200, B(ACTIVE, 5)), EXPECT(ACTIVE, 0)},
+	{HB(1400, B(STANDBY, 5)), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step two_active_equal_term_owner_peer[] = {
+	A_ACTIVE_TERM1,
+	{HB(4000, B(ACTIVE, 1)), EXPECT(ACTIVE, V), WHY("same term 1")},
+	{HB(4200, B(ACTIVE, 1)), EXPECT(ACTIVE, 0)},
+	{OWNER(4300, PEER_), EXPECT(STANDBY, S | H),
+	 WHY("wins (EIP on node-b's instance")},
+};
+
+static const struct step two_active_equal_term_owner_self[] = {
+	A_ACTIVE_TERM1,
+	{HB(4000, B(ACTIVE, 1)), EXPECT(ACTIVE, V)},
+	{OWNER(4300, SELF), EXPECT(ACTIVE, 0), WHY("staying ACTIVE")},
+	{HB(4400, B(STANDBY, 1)), EXPECT(ACTIVE, 0)},
+};
+
+/* Seen from the lower priority node: owner beats priority. */
+static const struct step two_active_equal_term_owner_self_b[] = {
+	B_ACTIVE_ALONE,
+	{HB(4000, AA(ACTIVE, 1)), EXPECT(ACTIVE, V)},
+	{OWNER(4300, SELF), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step two_active_equal_term_priority_wins[] = {
+	A_ACTIVE_TERM1,
+	{HB(4000, B(ACTIVE, 1)), EXPECT(ACTIVE, V)},
+	{OWNER(4300, NONE), EXPECT(ACTIVE, A)},
+	{ACQ(4600, 1), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step two_active_equal_term_priority_loses[] = {
+	B_ACTIVE_ALONE,
+	{HB(4000, AA(ACTIVE, 1)), EXPECT(ACTIVE, V)},
+	{OWNER(4300, OTHER), EXPECT(STANDBY, S | H)},
+};
+
+static const struct step two_active_equal_term_name_wins[] = {
+	A_ACTIVE_TERM1,
+	{HB(4000, PEER(ELECT_ACTIVE, 1, 100, 1, 7)), EXPECT(ACTIVE, V)},
+	{OWNER(4300, NONE), EXPECT(ACTIVE, A)},
+};
+
+static const struct step two_active_equal_term_name_loses[] = {
+	B_ACTIVE_ALONE,
+	{HB(4000, AA(ACTIVE, 1)), EXPECT(ACTIVE, V)},
+	{OWNER(4300, NONE), EXPECT(STANDBY, S | H)},
+};
+
+/* The peer stepped down before our answer came: make the EIP ours. */
+static const struct step two_active_equal_peer_gave_up_first[] = {
+	B_ACTIVE_ALONE,
+	{HB(4000, AA(ACTIVE, 1)), EXPECT(ACTIVE, V)},
+	{HB(4100, AA(STANDBY, 1)), EXPECT(ACTIVE, 0)},
+	{OWNER(4300, PEER_), EXPECT(ACTIVE, A)},
+};
+
+/* Rule 5: monitor. */
+
+#define A_ACTIVE_EIP_HERE                                                      \
+	{START(0), EXPECT(STARTING, V | S)},                                   \
+		{OWNER(100, SELF), EXPECT(STARTING, 0)},                       \
+		{HB(200, B(STANDBY, 0)), EXPECT(ACTIVE, S | H | R), TERM(1)}
+
+static const struct step monitor_step_down_guarded[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 1000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	/* partition: B silent, takes over on its side */
+	{TICK(2000), EXPECT(ACTIVE, 0), WHY("staying ACTIVE")},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, PEER_), EXPECT(STANDBY, S | H), GUARD(1),
+	 WHY("guarded STANDBY")},
+	/* silence alone does not make it take over */
+	{TICK(20300), EXPECT(STANDBY, V)},
+	{OWNER(20400, PEER_), EXPECT(STANDBY, 0), GUARD(1)},
+	{TICK(30300), EXPECT(STANDBY, V)},
+	{OWNER(30400, UNKNOWN), EXPECT(STANDBY, 0), GUARD(1)},
+	/* healed: heard again, the guard goes, normal rules apply */
+	{HB(31000, B(ACTIVE, 2)), EXPECT(STANDBY, 0), GUARD(0),
+	 WHY("guarded STANDBY lifted")},
+	{KEEP(31200, 35000, B(ACTIVE, 2)), EXPECT(STANDBY, 0)},
+	{TICK(36000), EXPECT(ACTIVE, A | S | H), TERM(3),
+	 WHY("silent on all links for 1000 ms")},
+};
+
+static const struct step monitor_guard_lifted_when_eip_leaves_peer[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 1000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(2000), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, PEER_), EXPECT(STANDBY, S | H), GUARD(1)},
+	{TICK(20300), EXPECT(STANDBY, V)},
+	{OWNER(20400, NONE), EXPECT(ACTIVE, A | S | H), TERM(2),
+	 WHY("silent on all links")},
+};
+
+/*
+ * One-way partition: node-b does not hear us and stays ACTIVE with a lower
+ * term; EC2 then shows the EIP on node-b: EC2 is the arbiter.
+ */
+static const struct step monitor_step_down_peer_active[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(100, B(STANDBY, 5)), EXPECT(STARTING, 0)},
+	{OWNER(200, SELF), EXPECT(ACTIVE, S | H | R), TERM(6)},
+	{HB(1000, B(ACTIVE, 5)), EXPECT(ACTIVE, V)},
+	{OWNER(1100, SELF), EXPECT(ACTIVE, 0)},
+	{KEEP(1200, 10000, B(ACTIVE, 5)), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, PEER_), EXPECT(STANDBY, S | H), GUARD(0),
+	 WHY("EC2 is the arbiter")},
+	{HB(10400, B(ACTIVE, 5)), EXPECT(STANDBY, 0)},
+	{KEEP(10600, 30000, B(ACTIVE, 5)), EXPECT(STANDBY, 0)},
+};
+
+/* The EIP moved by hand to the STANDBY peer, which does not claim it. */
+static const struct step monitor_eip_on_standby_peer_reassociates[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 10000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, PEER_), EXPECT(ACTIVE, A), WHY("re-associating")},
+	{ACQ(10800, 1), EXPECT(ACTIVE, 0)},
+	{KEEP(11000, 20000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(20200), EXPECT(ACTIVE, V)},
+	{OWNER(20300, SELF), EXPECT(ACTIVE, 0)},
+};
+
+/* Our takeover never landed and the silent peer still has it: retry. */
+static const struct step monitor_failed_takeover_is_not_guarded[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, PEER_), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R)},
+	{ACQ(3500, 0), EXPECT(ACTIVE, V)},
+	{OWNER(3600, PEER_), EXPECT(ACTIVE, A), GUARD(0)},
+	{ACQ(4000, 1), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step monitor_api_error_stays[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 10000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, UNKNOWN), EXPECT(ACTIVE, 0), WHY("test detail")},
+	{KEEP(10400, 20000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(20200), EXPECT(ACTIVE, V)},
+};
+
+/* Threshold 2, peer never heard: re-acquire, then FAULT, then retries. */
+static const struct step monitor_reacquire_then_fault[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, S | H | R), TERM(1)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, NONE), EXPECT(ACTIVE, A), WHY("re-associating")},
+	{ACQ(13600, 1), EXPECT(ACTIVE, 0)},
+	{TICK(23000), EXPECT(ACTIVE, V)},
+	{OWNER(23100, OTHER), EXPECT(ACTIVE, A)},
+	{ACQ(23600, 0), EXPECT(FAULT, S | H),
+	 WHY("2 failed acquisitions (migration_threshold 2)")},
+	/* alone: retry every monitor interval, verify after success */
+	{TICK(33600), EXPECT(FAULT, A), WHY("retrying")},
+	{ACQ(34000, 0), EXPECT(FAULT, 0)},
+	{TICK(43600), EXPECT(FAULT, A)},
+	{ACQ(44000, 1), EXPECT(FAULT, V)},
+	{OWNER(44100, SELF), EXPECT(ACTIVE, S | H), TERM(2)},
+	{TICK(54100), EXPECT(ACTIVE, V)},
+	{OWNER(54200, SELF), EXPECT(ACTIVE, 0)},
+};
+
+static const struct step monitor_reacquire_success_resets[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, S | H | R)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, NONE), EXPECT(ACTIVE, A)},
+	{ACQ(13600, 1), EXPECT(ACTIVE, 0)},
+	{TICK(23000), EXPECT(ACTIVE, V)},
+	{OWNER(23100, SELF), EXPECT(ACTIVE, 0)},
+	{TICK(33000), EXPECT(ACTIVE, V)},
+	{OWNER(33100, NONE), EXPECT(ACTIVE, A)},
+	{ACQ(33600, 1), EXPECT(ACTIVE, 0)},
+	{TICK(43000), EXPECT(ACTIVE, V)},
+	{OWNER(43100, SELF), EXPECT(ACTIVE, 0)},
+};
+
+/* Threshold 1 with a healthy peer: FAULT hands over, no retry race. */
+static const struct step fault_hands_over_to_peer[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 10000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, NONE), EXPECT(ACTIVE, A)},
+	{ACQ(10900, 0), EXPECT(FAULT, S | H),
+	 WHY("acquisition failed (test detail)")},
+	{KEEP(11000, 22000, B(STANDBY, 0)), EXPECT(FAULT, 0)},
+	{HB(22100, B(ACTIVE, 2)), EXPECT(STANDBY, S | H),
+	 WHY("peer node-b took over (term 2)")},
+	{KEEP(22300, 40000, B(ACTIVE, 2)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step takeover_acquire_fails_below_threshold[] = {
+	B_STANDBY_UNDER_A,
+	{LEAVE(500, AA(ACTIVE, 1)), EXPECT(ACTIVE, A | S | H)},
+	{ACQ(1500, 0), EXPECT(ACTIVE, V), WHY("1 of 2 failures")},
+	{OWNER(1600, PEER_), EXPECT(ACTIVE, A)},
+	{ACQ(2000, 0), EXPECT(FAULT, S | H)},
+};
+
+/* Rule 6: health. */
+
+static const struct step health_active_yields_to_healthy_peer[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 1000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{HEALTH(1100, 0), EXPECT(STANDBY, S | H),
+	 WHY("health check failing and peer node-b is healthy")},
+	{HB(1200, B(ACTIVE, 2)), EXPECT(STANDBY, 0)},
+	{HEALTH(1300, 1), EXPECT(STANDBY, S), WHY("passing again")},
+	{KEEP(1400, 9000, B(ACTIVE, 2)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step health_active_yield_cancels_acquire[] = {
+	B_STANDBY_UNDER_A,
+	{LEAVE(500, AA(ACTIVE, 1)), EXPECT(ACTIVE, A | S | H)},
+	{HB(600, PEER(ELECT_STANDBY, 0, 100, 1, 20)), EXPECT(ACTIVE, 0)},
+	{HEALTH(700, 0), EXPECT(STANDBY, S | H | C)},
+	{ACQ(900, 1), EXPECT(STANDBY, 0)},
+};
+
+static const struct step health_active_stays_with_unhealthy_peer[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 1000, PEER(ELECT_STANDBY, 0, 50, 0, 7)), EXPECT(ACTIVE, 0)},
+	{HEALTH(1100, 0), EXPECT(ACTIVE, S), WHY("staying ACTIVE")},
+	{KEEP(1200, 3000, PEER(ELECT_STANDBY, 0, 50, 0, 7)),
+	 EXPECT(ACTIVE, 0)},
+	/* the peer recovers: now hand over */
+	{HB(3200, B(STANDBY, 0)), EXPECT(STANDBY, S | H)},
+};
+
+static const struct step health_active_stays_with_silent_peer[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, S | H | R)},
+	{HEALTH(4000, 0), EXPECT(ACTIVE, S), WHY("staying ACTIVE")},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+};
+
+static const struct step health_standby_never_takes_over[] = {
+	B_STANDBY_UNDER_A,
+	{HEALTH(300, 0), EXPECT(STANDBY, S)},
+	{HB(400, AA(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{TICK(1400), EXPECT(STANDBY, 0), WHY("health check failing")},
+	{HB(5000, AA(FAULT, 1)), EXPECT(STANDBY, 0)},
+	{LEAVE(5100, AA(FAULT, 1)), EXPECT(STANDBY, 0)},
+	{TICK(30000), EXPECT(STANDBY, 0)},
+	/* eligible again, peer gone: takes over now */
+	{HEALTH(31000, 1), EXPECT(ACTIVE, A | S | H), TERM(2),
+	 WHY("left (graceful stop)")},
+};
+
+static const struct step health_both_standby_healthy_beats_priority[] = {
+	/* node-b STANDBY, node-a (higher priority) yields while unhealthy */
+	B_STANDBY_UNDER_A,
+	{HB(500, PEER(ELECT_STANDBY, 1, 100, 0, 9)), EXPECT(ACTIVE, A | S | H),
+	 WHY("node-a is unhealthy")},
+};
+
+/* SIGTERM. */
+
+static const struct step shutdown_active[] = {
+	A_ACTIVE_EIP_HERE,
+	{DOWN(500), EXPECT(STANDBY, H | L), WHY("shutting down")},
+	{TICK(5000), EXPECT(STANDBY, 0), DEADLINE(UINT64_MAX)},
+	{HB(5100, B(ACTIVE, 2)), EXPECT(STANDBY, 0)},
+};
+
+static const struct step shutdown_while_acquiring[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R)},
+	{DOWN(3100), EXPECT(STANDBY, H | L | C)},
+	{ACQ(3200, 1), EXPECT(STANDBY, 0)},
+};
+
+static const struct step shutdown_standby[] = {
+	B_STANDBY_UNDER_A,
+	{DOWN(500), EXPECT(STANDBY, L)},
+};
+
+#define SCEN(fn, ...) {.name = #fn, .steps = fn, .n = NELEM(fn), __VA_ARGS__}
+
+static const struct scenario scenarios[] = {
+	SCEN(startup_eip_on_self),
+	SCEN(startup_eip_on_self_peer_silent),
+	SCEN(startup_eip_on_peer_peer_alive),
+	SCEN(startup_peer_active_wins_over_own_eip),
+	SCEN(startup_peer_active_before_owner_answer),
+	SCEN(startup_peer_silent_takes_over),
+	SCEN(startup_eip_on_silent_peer_takes_over),
+	SCEN(startup_api_down_peer_silent_takes_over),
+	SCEN(startup_api_down_peer_alive_priority),
+	SCEN(startup_api_down_peer_alive_priority_b, .as_b = 1),
+	SCEN(a_first_then_b_seen_by_a),
+	SCEN(a_first_then_b_seen_by_b, .as_b = 1),
+	SCEN(b_first_then_a_seen_by_a),
+	SCEN(b_first_then_a_seen_by_b, .as_b = 1),
+	SCEN(simultaneous_start_seen_by_a),
+	SCEN(simultaneous_start_seen_by_b, .as_b = 1),
+	SCEN(simultaneous_start_tie_seen_by_a, .tie = 1),
+	SCEN(simultaneous_start_tie_seen_by_b, .as_b = 1, .tie = 1),
+	SCEN(startup_peer_standby_unassociated),
+	SCEN(startup_eip_on_standby_peer),
+	SCEN(startup_unhealthy_leaves_own_eip),
+	SCEN(startup_unhealthy_peer_silent),
+	SCEN(flapping_heartbeats_no_takeover, .as_b = 1),
+	SCEN(leave_immediate_takeover, .as_b = 1),
+	SCEN(peer_fault_takeover, .as_b = 1),
+	SCEN(peer_yield_takeover),
+	SCEN(restart_of_standby_peer_keeps_active),
+	SCEN(failback_after_delay, .as_b = 1, .failback = 1,
+	     .failback_delay = 3000),
+	SCEN(failback_clock_restarts, .as_b = 1, .failback = 1,
+	     .failback_delay = 3000),
+	SCEN(failback_false_never, .as_b = 1),
+	SCEN(failback_not_to_lower_priority, .failback = 1,
+	     .failback_delay = 1000),
+	SCEN(two_active_higher_term_wins),
+	SCEN(two_active_loser_cancels_acquire),
+	SCEN(two_active_lower_term_peer),
+	SCEN(two_active_lower_term_eip_here),
+	SCEN(two_active_equal_term_owner_peer),
+	SCEN(two_active_equal_term_owner_self),
+	SCEN(two_active_equal_term_owner_self_b, .as_b = 1),
+	SCEN(two_active_equal_term_priority_wins),
+	SCEN(two_active_equal_term_priority_loses, .as_b = 1),
+	SCEN(two_active_equal_term_name_wins, .tie = 1),
+	SCEN(two_active_equal_term_name_loses, .as_b = 1, .tie = 1),
+	SCEN(two_active_equal_peer_gave_up_first, .as_b = 1),
+	SCEN(monitor_step_down_guarded),
+	SCEN(monitor_guard_lifted_when_eip_leaves_peer),
+	SCEN(monitor_step_down_peer_active),
+	SCEN(monitor_eip_on_standby_peer_reassociates),
+	SCEN(monitor_failed_takeover_is_not_guarded, .threshold = 3),
+	SCEN(monitor_api_error_stays),
+	SCEN(monitor_reacquire_then_fault, .threshold = 2),
+	SCEN(monitor_reacquire_success_resets, .threshold = 2),
+	SCEN(fault_hands_over_to_peer),
+	SCEN(takeover_acquire_fails_below_threshold, .as_b = 1,
+	     .threshold = 2),
+	SCEN(health_active_yields_to_healthy_peer),
+	SCEN(health_active_yield_cancels_acquire, .as_b = 1),
+	SCEN(health_active_stays_with_unhealthy_peer),
+	SCEN(health_active_stays_with_silent_peer),
+	SCEN(health_standby_never_takes_over, .as_b = 1),
+	SCEN(health_both_standby_healthy_beats_priority, .as_b = 1),
+	SCEN(shutdown_active),
+	SCEN(shutdown_while_acquiring),
+	SCEN(shutdown_standby, .as_b = 1),
+};
+
+/* clang-format on */
+
+/* ---- two simulated nodes, one link, one EC2 ---- */
+
+#define SIM_QMAX 256
+#define OWNER_NONE_ID (-1)
+#define OWNER_OTHER_ID (-2)
+
+enum sim_kind { SIM_HB, SIM_LEAVE, SIM_VERIFY, SIM_ACQ };
+
+struct sim_item {
+	int used;
+	uint64_t at;
+	int node;     /* receiver (messages) or requester (API) */
+	uint64_t gen; /* the receiver's incarnation when queued */
+	enum sim_kind kind;
+	struct elect_peer_info p;
+	int ok;	    /* SIM_ACQ: will succeed */
+	int notify; /* SIM_ACQ: the caller still wants the answer */
+};
+
+struct sim_node {
+	struct elect_state st;
+	struct elect_config cfg;
+	int up;
+	uint64_t inc;
+	uint64_t next_hb;
+	uint64_t restart_at;
+	int healthy;
+	unsigned ready;
+	uint64_t last_change;
+};
+
+struct sim {
+	uint64_t rng;
+	uint64_t now;
+	struct sim_node n[2];
+	struct sim_item q[SIM_QMAX];
+	int owner; /* node index or OWNER_*_ID */
+	uint64_t link_last[2];
+	int cut[2]; /* direction from node i is cut */
+	int lossy;  /* drop some heartbeats */
+	int api_trouble;
+	int chaos;
+	unsigned changes;
+	unsigned overflow;
+};
+
+static uint64_t
+rnd(struct sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+static uint64_t
+rnd_range(struct sim *s, uint64_t lo, uint64_t hi)
+{
+	return lo + rnd(s) % (hi - lo + 1);
+}
+
+static void
+enqueue(struct sim *s, const struct sim_item *it)
+{
+	int i;
+
+	for (i = 0; i < SIM_QMAX; i++)
+		if (!s->q[i].used) {
+			s->q[i] = *it;
+			s->q[i].used = 1;
+			return;
+		}
+	s->overflow++;
+}
+
+static void
+send_msg(struct sim *s, int from, enum sim_kind kind)
+{
+	struct sim_node *n = &s->n[from];
+	int to = 1 - from;
+	struct sim_item it = {.kind = kind, .node = to, .gen = s->n[to].inc};
+	uint64_t at = s->now + rnd_range(s, 1, 40);
+
+	if (s->cut[from] || (s->lossy && rnd(s) % 4 == 0))
+		return;
+	/* FIFO per direction, as the shell drops older sequence numbers. */
+	if (at < s->link_last[from])
+		at = s->link_last[from];
+	s->link_last[from] = at;
+	it.at = at;
+	it.p.role = elect_role(&n->st);
+	it.p.priority = n->cfg.self_priority;
+	it.p.eligible = elect_eligible(&n->st);
+	it.p.term = elect_term(&n->st);
+	it.p.incarnation = n->inc;
+	enqueue(s, &it);
+}
+
+static void
+cancel_acquire(struct sim *s, int node)
+{
+	int i;
+
+	for (i = 0; i < SIM_QMAX; i++) {
+		struct sim_item *it = &s->q[i];
+
+		if (!it->used || it->node != node || it->kind != SIM_ACQ)
+			continue;
+		/* A cancelled AssociateAddress may still have reached EC2. */
+		if (s->chaos && rnd(s) % 2) {
+			it->notify = 0;
+			continue;
+		}
+		it->used = 0;
+	}
+}
+
+static void
+apply(struct sim *s, int i, const struct elect_actions *a)
+{
+	struct sim_node *n = &s->n[i];
+	struct sim_item it = {.node = i, .gen = n->inc};
+
+	check_invariants(&n->st, a, 0 != (a->flags & ELECT_ACT_LEAVE));
+	if (a->from != a->to) {
+		s->changes++;
+		n->last_change = s->now;
+	}
+	if (a->flags & ELECT_ACT_READY)
+		n->ready++;
+	if (a->flags & ELECT_ACT_CANCEL)
+		cancel_acquire(s, i);
+	if (a->flags & ELECT_ACT_VERIFY) {
+		it.kind = SIM_VERIFY;
+		it.at = s->now + rnd_range(s, 20, 400);
+		enqueue(s, &it);
+	}
+	if (a->flags & ELECT_ACT_ACQUIRE) {
+		it.kind = SIM_ACQ;
+		it.at = s->now + rnd_range(s, 50, 1500);
+		it.ok = !(s->api_trouble && rnd(s) % 2);
+		it.notify = 1;
+		enqueue(s, &it);
+	}
+	if (a->flags & ELECT_ACT_SEND)
+		send_msg(s, i, SIM_HB);
+	if (a->flags & ELECT_ACT_LEAVE)
+		send_msg(s, i, SIM_LEAVE);
+}
+
+static void
+deliver(struct sim *s, int i, const struct elect_event *ev)
+{
+	struct elect_actions a;
+
+	elect_step(&s->n[i].st, ev, s->now, &a);
+	apply(s, i, &a);
+}
+
+static void
+node_start(struct sim *s, int i)
+{
+	struct sim_node *n = &s->n[i];
+	struct elect_event ev = {.type = ELECT_EV_START};
+
+	n->up = 1;
+	n->inc = rnd(s) | 1;
+	n->ready = 0;
+	elect_init(&n->st, &n->cfg, s->now);
+	n->next_hb = s->now;
+	deliver(s, i, &ev);
+	if (!n->healthy) {
+		struct elect_event h = {.type = ELECT_EV_HEALTH, .ok = 0};
+		deliver(s, i, &h);
+	}
+}
+
+static void
+node_stop(struct sim *s, int i, int graceful)
+{
+	struct sim_node *n = &s->n[i];
+	struct elect_event ev = {.type = ELECT_EV_SHUTDOWN};
+	int k;
+
+	if (graceful)
+		deliver(s, i, &ev);
+	else
+		cancel_acquire(s, i);
+	n->up = 0;
+	n->restart_at = s->now + rnd_range(s, 200, 6000);
+	for (k = 0; k < SIM_QMAX; k++)
+		if (s->q[k].used && s->q[k].node == i &&
+		    s->q[k].kind != SIM_ACQ)
+			s->q[k].used = 0;
+}
+
+static enum resource_owner
+owner_for(const struct sim *s, int i)
+{
+	if (s->owner == i)
+		return RES_OWNER_SELF;
+	if (s->owner == 1 - i)
+		return RES_OWNER_PEER;
+	return s->owner == OWNER_NONE_ID ? RES_OWNER_NONE : RES_OWNER_OTHER;
+}
+
+static void
+run_item(struct sim *s, struct sim_item *it)
+{
+	struct sim_node *n = &s->n[it->node];
+	struct elect_event ev;
+
+	it->used = 0;
+	memset(&ev, 0, sizeof(ev));
+	if (it->kind == SIM_ACQ && it->ok)
+		s->owner = it->node; /* EC2 applies it even if nobody listens */
+	if (!n->up || it->gen != n->inc)
+		return;
+	switch (it->kind) {
+	case SIM_HB:
+		ev.type = ELECT_EV_PEER_HEARTBEAT;
+		ev.peer = it->p;
+		break;
+	case SIM_LEAVE:
+		ev.type = ELECT_EV_PEER_LEAVE;
+		ev.peer = it->p;
+		break;
+	case SIM_VERIFY:
+		ev.type = ELECT_EV_OWNER;
+		ev.owner = s->api_trouble && rnd(s) % 2
+			       ? RES_OWNER_UNKNOWN
+			       : owner_for(s, it->node);
+		break;
+	case SIM_ACQ:
+		if (!it->notify)
+			return;
+		ev.type = ELECT_EV_ACQUIRED;
+		ev.ok = it->ok;
+		break;
+	}
+	deliver(s, it->node, &ev);
+}
+
+static void
+chaos_event(struct sim *s)
+{
+	int i = (int)(rnd(s) % 2);
+	struct elect_event ev = {.type = ELECT_EV_HEALTH};
+
+	switch (rnd(s) % 7) {
+	case 0:
+		s->n[i].healthy = !s->n[i].healthy;
+		ev.ok = s->n[i].healthy;
+		if (s->n[i].up)
+			deliver(s, i, &ev);
+		break;
+	case 1:
+		/* a full partition, a one-way one, or a lossy link */
+		switch (rnd(s) % 3) {
+		case 0:
+			s->cut[0] = s->cut[1] = !s->cut[0];
+			break;
+		case 1:
+			s->cut[i] = !s->cut[i];
+			break;
+		case 2:
+			s->lossy = !s->lossy;
+			break;
+		}
+		break;
+	case 2:
+		if (s->n[i].up)
+			node_stop(s, i, 0);
+		break;
+	case 3:
+		if (s->n[i].up)
+			node_stop(s, i, 1);
+		break;
+	case 4:
+		s->owner = rnd(s) % 2 ? OWNER_NONE_ID : OWNER_OTHER_ID;
+		break;
+	case 5:
+		s->api_trouble = !s->api_trouble;
+		break;
+	case 6:
+		s->owner = (int)(rnd(s) % 2);
+		break;
+	}
+}
+
+/* Heal everything: links, API, health; crashed nodes come back. */
+static void
+settle(struct sim *s)
+{
+	int i;
+
+	s->chaos = 0;
+	s->cut[0] = s->cut[1] = 0;
+	s->lossy = 0;
+	s->api_trouble = 0;
+	for (i = 0; i < 2; i++) {
+		struct elect_event ev = {.type = ELECT_EV_HEALTH, .ok = 1};
+
+		s->n[i].healthy = 1;
+		if (s->n[i].up)
+			deliver(s, i, &ev);
+	}
+}
+
+/* The earliest thing to happen, and which one: -1 queue, 0/1 node. */
+static uint64_t
+next_time(const struct sim *s, uint64_t limit)
+{
+	uint64_t t = limit, d;
+	int i;
+
+	for (i = 0; i < SIM_QMAX; i++)
+		if (s->q[i].used && s->q[i].at < t)
+			t = s->q[i].at;
+	for (i = 0; i < 2; i++) {
+		const struct sim_node *n = &s->n[i];
+
+		if (!n->up) {
+			if (n->restart_at < t)
+				t = n->restart_at;
+			continue;
+		}
+		d = elect_next_deadline(&n->st, s->now);
+		if (d < t)
+			t = d;
+		if (n->next_hb < t)
+			t = n->next_hb;
+	}
+	return t < s->now ? s->now : t;
+}
+
+static void
+sim_advance(struct sim *s, uint64_t limit)
+{
+	struct elect_event tick = {.type = ELECT_EV_TICK};
+	unsigned guard = 0;
+	int i;
+
+	while (s->now < limit && guard++ < 2000000) {
+		s->now = next_time(s, limit);
+		for (i = 0; i < SIM_QMAX; i++)
+			if (s->q[i].used && s->q[i].at <= s->now)
+				run_item(s, &s->q[i]);
+		for (i = 0; i < 2; i++) {
+			struct sim_node *n = &s->n[i];
+
+			if (!n->up) {
+				if (n->restart_at <= s->now)
+					node_start(s, i);
+				continue;
+			}
+			if (elect_next_deadline(&n->st, s->now) <= s->now)
+				deliver(s, i, &tick);
+			if (n->next_hb <= s->now) {
+				n->next_hb = s->now + 200;
+				send_msg(s, i, SIM_HB);
+			}
+		}
+	}
+	CHECK(guard < 2000000);
+}
+
+static int
+sim_run(uint64_t seed, int failback, int tie)
+{
+	static struct sim s;
+	uint64_t chaos_end = 60000, t;
+	int i, active = -1, nactive = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.rng = seed * 0x9e3779b97f4a7c15ull + 1;
+	s.owner = OWNER_NONE_ID;
+	s.chaos = 1;
+	for (i = 0; i < 2; i++) {
+		make_config(&s.n[i].cfg, i == 1, tie);
+		s.n[i].cfg.monitor_interval_ms = 2000;
+		s.n[i].cfg.failback = failback;
+		s.n[i].cfg.failback_delay_ms = 5000;
+		s.n[i].cfg.migration_threshold = 1 + (unsigned)(seed % 3);
+		s.n[i].healthy = 1;
+		/* start-up order and gap differ per seed */
+		s.n[i].restart_at = rnd_range(&s, 0, 4000);
+	}
+	for (t = 0; t < chaos_end;) {
+		t += rnd_range(&s, 300, 5000);
+		sim_advance(&s, t);
+		chaos_event(&s);
+	}
+	sim_advance(&s, chaos_end + 7000); /* crashed nodes are back */
+	settle(&s);
+	sim_advance(&s, chaos_end + 90000);
+
+	for (i = 0; i < 2; i++) {
+		CHECK(s.n[i].up);
+		CHECK(s.n[i].ready <= 1);
+		if (elect_role(&s.n[i].st) == ELECT_ACTIVE) {
+			active = i;
+			nactive++;
+		}
+	}
+	CHECK(s.overflow == 0);
+	CHECK(nactive == 1);
+	CHECK(s.owner == active);
+	for (i = 0; i < 2; i++) {
+		CHECK(elect_role(&s.n[i].st) ==
+		      (i == active ? ELECT_ACTIVE : ELECT_STANDBY));
+		/* settled: no state change in the last 30 s */
+		CHECK(s.now - s.n[i].last_change > 30000);
+	}
+	if (nactive != 1 || s.owner != active) {
+		char buf[600];
+
+		for (i = 0; i < 2; i++) {
+			elect_describe(&s.n[i].st, s.now, buf, sizeof(buf));
+			fprintf(stderr, "  seed %" PRIu64 " node %d: %s\n",
+				seed, i, buf);
+		}
+		fprintf(stderr, "  owner %d\n", s.owner);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+test_simulation(void)
+{
+	uint64_t seed;
+	unsigned bad = 0;
+
+	TEST("random_two_node_runs_settle_on_one_active_holding_the_eip");
+	for (seed = 1; seed <= 300; seed++)
+		if (!sim_run(seed, (int)(seed % 2), seed % 5 == 0))
+			bad++;
+	CHECK(bad == 0);
+}
+
+/* ---- small things ---- */
+
+static void
+test_config_from(void)
+{
+	static struct config cfg;
+	struct elect_config ec;
+
+	TEST("elect_config_from_maps_self_and_peer_entries");
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.nodes[0].name, sizeof(cfg.nodes[0].name), "node-a");
+	snprintf(cfg.nodes[1].name, sizeof(cfg.nodes[1].name), "node-b");
+	cfg.nodes[0].priority = 100;
+	cfg.nodes[1].priority = 50;
+	cfg.nnodes = 2;
+	cfg.self = 1;
+	cfg.peer = 0;
+	cfg.failback = 1;
+	cfg.failback_delay_ms = 1234;
+	cfg.startup_wait_ms = 2345;
+	cfg.timeout_ms = 3456;
+	cfg.monitor_interval_ms = 4567;
+	cfg.migration_threshold = 3;
+	elect_config_from(&ec, &cfg);
+	CHECK(strcmp(ec.self_name, "node-b") == 0);
+	CHECK(strcmp(ec.peer_name, "node-a") == 0);
+	CHECK(ec.self_priority == 50 && ec.peer_priority == 100);
+	CHECK(ec.failback == 1 && ec.failback_delay_ms == 1234);
+	CHECK(ec.startup_wait_ms == 2345 && ec.timeout_ms == 3456);
+	CHECK(ec.monitor_interval_ms == 4567 && ec.migration_threshold == 3);
+}
+
+static void
+test_names_and_describe(void)
+{
+	struct elect_config ec;
+	struct elect_state st;
+	struct elect_event ev = {.type = ELECT_EV_START};
+	struct elect_actions a;
+	char buf[600];
+
+	TEST("role_names_and_state_dump_line");
+	CHECK(strcmp(elect_role_name(ELECT_STARTING), "STARTING") == 0);
+	CHECK(strcmp(elect_role_name(ELECT_STANDBY), "STANDBY") == 0);
+	CHECK(strcmp(elect_role_name(ELECT_ACTIVE), "ACTIVE") == 0);
+	CHECK(strcmp(elect_role_name(ELECT_FAULT), "FAULT") == 0);
+
+	make_config(&ec, 0, 0);
+	elect_init(&st, &ec, 1000);
+	CHECK(elect_next_deadline(&st, 1000) == UINT64_MAX);
+	/* nothing happens before START */
+	ev.type = ELECT_EV_TICK;
+	elect_step(&st, &ev, 1000, &a);
+	CHECK(a.flags == 0 && elect_role(&st) == ELECT_STARTING);
+	ev.type = ELECT_EV_START;
+	elect_step(&st, &ev, 1000, &a);
+	CHECK(a.flags == (ELECT_ACT_VERIFY | ELECT_ACT_SEND));
+	/* a second START is ignored */
+	elect_step(&st, &ev, 1100, &a);
+	CHECK(a.flags == 0);
+	ev.type = ELECT_EV_TICK;
+	elect_step(&st, &ev, 4000, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE);
+	CHECK(elect_since(&st) == 4000);
+	CHECK(elect_failures(&st) == 0);
+	CHECK(elect_eligible(&st));
+	CHECK(!elect_peer_alive(&st, 4000));
+	CHECK(strcmp(elect_last_reason(&st), a.reason) == 0);
+	elect_describe(&st, 5000, buf, sizeof(buf));
+	CHECK(strstr(buf, "ACTIVE for 1000 ms") != NULL);
+	CHECK(strstr(buf, "term 1") != NULL);
+	CHECK(strstr(buf, "never heard") != NULL);
+	CHECK(strstr(buf, "acquisition in flight") != NULL);
+}
+
+int
+main(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(scenarios); i++)
+		run_scenario(&scenarios[i]);
+	test_names_and_describe();
+	test_config_from();
+	test_simulation();
+	return check_done();
+}
