@@ -673,13 +673,13 @@ read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd == -1) {
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		(void)snprintf(err, errlen, "%.1024s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size > CREDS_FILE_MAX) {
 		(void)snprintf(err, errlen,
-			       "%s: not a regular file of at most %d "
+			       "%.1024s: not a regular file of at most %d "
 			       "bytes",
 			       path, CREDS_FILE_MAX);
 		close(fd);
@@ -687,7 +687,7 @@ read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
-		(void)snprintf(err, errlen, "%s: out of memory", path);
+		(void)snprintf(err, errlen, "%.1024s: out of memory", path);
 		close(fd);
 		return -1;
 	}

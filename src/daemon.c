@@ -212,8 +212,15 @@ run_hook(struct daemon *d, const struct elect_actions *a)
 		.resources = resources,
 	};
 
+	char prefix[64];
+
 	if (a->to == ELECT_STARTING)
 		return;
+	/* The hook is told old and new state apart; the reason is the why. */
+	snprintf(prefix, sizeof(prefix), "%s -> %s: ", he.old_state,
+		 he.new_state);
+	if (strncmp(he.reason, prefix, strlen(prefix)) == 0)
+		he.reason += strlen(prefix);
 	for (unsigned i = 0; i < d->cfg.nresources && off < sizeof(resources);
 	     i++) {
 		const struct config_resource *r = &d->cfg.resources[i];
