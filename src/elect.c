@@ -84,6 +84,7 @@ elect_config_from(struct elect_config *ec, const struct config *cfg)
 	ec->timeout_ms = cfg->timeout_ms;
 	ec->monitor_interval_ms = cfg->monitor_interval_ms;
 	ec->migration_threshold = cfg->migration_threshold;
+	ec->start_unhealthy = cfg->check_command[0] != '\0';
 }
 
 void
@@ -94,7 +95,7 @@ elect_init(struct elect_state *st, const struct elect_config *cfg, uint64_t now)
 	st->role = ELECT_STARTING;
 	st->since = now;
 	st->started_at = now;
-	st->eligible = 1;
+	st->eligible = !cfg->start_unhealthy;
 	st->owner = RES_OWNER_UNKNOWN;
 	st->peer.role = ELECT_STARTING;
 	st->peer.priority = cfg->peer_priority;

@@ -50,6 +50,12 @@ struct elect_config {
 	unsigned timeout_ms;
 	unsigned monitor_interval_ms;
 	unsigned migration_threshold; /* 0 is taken as 1 */
+	/*
+	 * A health check is configured and has not answered yet: the node is
+	 * not eligible until its first result (HEALTH ok=1), so it cannot grab
+	 * the EIP before its service is known to be up.
+	 */
+	int start_unhealthy;
 };
 
 /* Fill an elect_config from the validated daemon configuration. */

@@ -93,6 +93,7 @@ struct scenario {
 	int failback;
 	unsigned failback_delay; /* 0: 30000 */
 	unsigned threshold;	 /* 0: 1 */
+	int start_unhealthy;	 /* a check is configured, no result yet */
 	const struct step *steps;
 	size_t n;
 };
@@ -295,6 +296,7 @@ run_scenario(const struct scenario *sc)
 	TEST(sc->name);
 	make_config(&ec, sc->as_b, sc->tie);
 	ec.failback = sc->failback;
+	ec.start_unhealthy = sc->start_unhealthy;
 	if (sc->failback_delay)
 		ec.failback_delay_ms = sc->failback_delay;
 	if (sc->threshold)
@@ -348,6 +350,15 @@ static const struct step startup_peer_active_before_owner_answer[] = {
 	{START(0), EXPECT(STARTING, V | S)},
 	{HB(150, B(ACTIVE, 3)), EXPECT(STANDBY, S | H | R)},
 	{OWNER(300, PEER_), EXPECT(STANDBY, 0)},
+};
+
+/* A health check that has not answered yet keeps the EIP where it is. */
+static const struct step startup_check_pending_no_takeover[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0), DEADLINE(3000)},
+	{TICK(3000), EXPECT(STANDBY, S | H | R)},
+	{TICK(9000), EXPECT(STANDBY, 0)},
+	{HEALTH(9100, 1), EXPECT(ACTIVE, A | S | H), TERM(1)},
 };
 
 static const struct step startup_peer_silent_takes_over[] = {
@@ -955,6 +966,7 @@ static const struct scenario scenarios[] = {
 	SCEN(startup_peer_active_wins_over_own_eip),
 	SCEN(startup_peer_active_before_owner_answer),
 	SCEN(startup_peer_silent_takes_over),
+	SCEN(startup_check_pending_no_takeover, .start_unhealthy = 1),
 	SCEN(startup_eip_on_silent_peer_takes_over),
 	SCEN(startup_api_down_peer_silent_takes_over),
 	SCEN(startup_api_down_peer_alive_priority),
