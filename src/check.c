@@ -290,16 +290,6 @@ on_done(void *arg, const struct proc_result *res)
 	changed(c, before, reason);
 }
 
-static void
-format_wall(uint64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-}
-
 void
 check_dump(const struct check *c, FILE *out)
 {
@@ -324,7 +314,7 @@ check_dump(const struct check *c, FILE *out)
 		    (unsigned long long)(util_now_ms() - c->proc.started_ms));
 	if (!c->has_last)
 		return;
-	format_wall(c->last_wall_ms, when, sizeof(when));
+	util_format_wall(c->last_wall_ms, when, sizeof(when));
 	fprintf(out, "check: last at %s: %s\n", when,
 		summary(&c->last, what, sizeof(what)));
 }

@@ -638,16 +638,6 @@ out:
 }
 
 static void
-fmt_wall(uint64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void
 dump_aws(const struct daemon *d, FILE *out)
 {
 	char when[32];
@@ -669,7 +659,7 @@ dump_aws(const struct daemon *d, FILE *out)
 	if (exp) {
 		uint64_t wall = util_wall_ms();
 
-		fmt_wall(exp, when, sizeof(when));
+		util_format_wall(exp, when, sizeof(when));
 		fprintf(out, "credentials: %s, expire %s (in %lld s)\n",
 			creds_source_name(creds_current_source(d->creds)),
 			when, (long long)((int64_t)(exp - wall) / 1000));

@@ -362,16 +362,6 @@ hooks_busy(const struct hooks *h)
 	return proc_running(&h->proc) || h->has_pending;
 }
 
-static void
-format_wall(uint64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-}
-
 void
 hooks_dump(const struct hooks *h, FILE *out)
 {
@@ -400,7 +390,7 @@ hooks_dump(const struct hooks *h, FILE *out)
 		fprintf(out, "hooks: none run yet\n");
 		return;
 	}
-	format_wall(h->last_wall_ms, when, sizeof(when));
+	util_format_wall(h->last_wall_ms, when, sizeof(when));
 	if (h->last_res.end == PROC_SPAWN_FAILED)
 		snprintf(what, sizeof(what), "not run: %s", h->last_error);
 	else

@@ -688,14 +688,9 @@ static void
 dump_item(const struct res_item *it, FILE *out, unsigned idx)
 {
 	char when[32] = "never";
-	time_t t;
-	struct tm tm;
 
-	if (it->seen_wall_ms != 0) {
-		t = (time_t)(it->seen_wall_ms / 1000);
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
+	if (it->seen_wall_ms != 0)
+		util_format_wall(it->seen_wall_ms, when, sizeof(when));
 	fprintf(out, "resource %u %s %s%s%s%s: owner %s%s%s%s, seen %s", idx,
 		it->cfg.type == CONFIG_RES_EIP ? "eip" : "file", item_name(it),
 		it->cfg.public_ip[0] ? " (" : "", it->cfg.public_ip,

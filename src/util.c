@@ -27,6 +27,19 @@ util_wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
+void
+util_format_wall(uint64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (gmtime_r(&t, &tm) != NULL)
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 size_t
 util_strlcpy(char *dst, const char *src, size_t size)
 {

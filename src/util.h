@@ -11,6 +11,8 @@
 uint64_t util_now_ms(void);
 /* Wall-clock milliseconds since the epoch (CLOCK_REALTIME). */
 uint64_t util_wall_ms(void);
+/* Wall-clock ms as "2026-11-26T03:31:10Z" (UTC), for dumps and logs. */
+void util_format_wall(uint64_t ms, char *buf, size_t len);
 /* strlcpy semantics: always NUL-terminates, returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
 /* Overwrite secrets so the compiler cannot drop the store. */
