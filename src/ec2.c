@@ -726,13 +726,24 @@ ec2_cancel(struct ec2_call *call)
 	free(call);
 }
 
+/*
+ * Walk the list rather than cancel its head until it is empty: a call whose
+ * callback is running is already off the list (ec2_cancel ignores it), so
+ * ec2_free from inside a callback cannot spin.
+ */
 void
 ec2_free(struct ec2_ctx *ctx)
 {
+	struct ec2_call *call, *next;
+
 	if (ctx == NULL)
 		return;
-	while (ctx->calls != NULL)
-		ec2_cancel(ctx->calls);
+	for (call = ctx->calls; call != NULL; call = next) {
+		next = call->next;
+		call_quiesce(call);
+		free(call);
+	}
+	ctx->calls = NULL;
 	util_explicit_bzero(ctx->hdr_token, sizeof(ctx->hdr_token));
 	free(ctx);
 }

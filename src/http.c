@@ -216,7 +216,9 @@ finish(struct http_call *call, CURLcode rc)
 
 	memset(&resp, 0, sizeof(resp));
 	resp.elapsed_ms = util_now_ms() - call->started_ms;
-	if (call->too_big && (rc == CURLE_WRITE_ERROR || rc == CURLE_OK)) {
+	/* Streamed past the limit (too_big), or announced so (curl's code). */
+	if ((call->too_big && (rc == CURLE_WRITE_ERROR || rc == CURLE_OK)) ||
+	    rc == CURLE_FILESIZE_EXCEEDED) {
 		rc = CURLE_FILESIZE_EXCEEDED;
 		snprintf(msg, sizeof(msg), "response body larger than %d bytes",
 			 HTTP_BODY_MAX);
@@ -308,13 +310,15 @@ static void
 destroy(struct http_ctx *ctx)
 {
 	struct http_sock *s;
+	struct http_call *call, *next;
 
-	while (ctx->calls != NULL) {
-		struct http_call *call = ctx->calls;
-
-		call_unlink(call);
+	/* A call whose callback runs is already off the list. */
+	for (call = ctx->calls; call != NULL; call = next) {
+		next = call->next;
 		call_free(call);
 	}
+	ctx->calls = NULL;
+	ctx->inflight = 0;
 	/* Cleanup closes cached connections (and may report them removed). */
 	curl_multi_cleanup(ctx->multi);
 	while ((s = ctx->socks) != NULL)

@@ -15,15 +15,41 @@ FAILED=0
 PIDS=""
 CLEANUPS=""
 
+# In an --enable-sanitizers build the daemons' ASan/UBSan/LSan reports
+# would only reach their stderr logs; put them into files under $T
+# instead, which finish and cleanup turn into failures.
+mkdir "$T/san"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan"
+UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/san/ubsan:print_stacktrace=1"
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+# Report (once) every sanitizer report written so far; 1 if there was one.
+san_reports() {
+	_found=0
+	for _f in "$T"/san/asan.* "$T"/san/ubsan.*; do
+		case $_f in *.seen) continue ;; esac
+		[ -e "$_f" ] || continue
+		echo "not ok - sanitizer report ${_f##*/}"
+		sed 's/^/# /' "$_f" | head -80
+		mv "$_f" "$_f.seen"
+		FAILED=$((FAILED + 1))
+		_found=1
+	done
+	return $_found
+}
+
 cleanup() {
+	_rc=$?
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	for c in $CLEANUPS; do "$c" 2>/dev/null; done
+	san_reports || _rc=1
 	if [ "$FAILED" -ne 0 ] || [ -n "${KEEP_TMP:-}" ]; then
 		echo "# logs kept in $T"
 	else
 		rm -rf "$T"
 	fi
+	exit $_rc
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -38,7 +64,12 @@ check() { # check NAME COMMAND...
 	if "$@"; then pass "$name"; else fail "$name"; fi
 }
 skip_all() { echo "SKIP: $1"; exit 77; }
-finish() { [ "$FAILED" -eq 0 ] && exit 0; echo "$FAILED check(s) failed"; exit 1; }
+finish() {
+	san_reports
+	[ "$FAILED" -eq 0 ] && exit 0
+	echo "$FAILED check(s) failed"
+	exit 1
+}
 
 # wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
 wait_for() {

@@ -798,6 +798,53 @@ test_io_calls(struct env *e)
 	}
 }
 
+struct free_in_cb {
+	struct ec2_ctx *ec2;
+	int done;
+};
+
+static void
+free_ctx_cb(void *arg, const struct ec2_result *res)
+{
+	struct free_in_cb *f = arg;
+
+	(void)res;
+	f->done++;
+	ec2_free(f->ec2);
+}
+
+/*
+ * ec2_free from inside a callback, with another call still retrying: it
+ * returns (the running call is already off the list; ec2_cancel would
+ * skip it) and the other call never calls back.
+ */
+static void
+test_io_free_in_callback(struct env *e)
+{
+	struct ec2_params p = {
+	    .region = "us-east-1", .endpoint = stub_url, .timeout_ms = 500};
+	struct ec2_associate_args h = {.instance_id = "i-self",
+				       .allocation_id = "eipalloc-500"};
+	struct free_in_cb f = {0};
+	struct outcome o;
+	int never = 0;
+
+	TEST("free_from_inside_a_callback_with_a_call_pending");
+	memset(&o, 0, sizeof(o));
+	f.ec2 = ec2_new(e->loop, e->http, e->creds, &p);
+	CHECK(f.ec2 != NULL);
+	if (f.ec2 == NULL)
+		return;
+	ec2_set_rand(f.ec2, rand_max, NULL);
+	CHECK(ec2_associate_address(f.ec2, &h, NULL, on_result, &o) != NULL);
+	CHECK(ec2_disassociate_address(f.ec2, "eipassoc-1", NULL, free_ctx_cb,
+				       &f) != NULL);
+	run_until(e->loop, &f.done, 10.);
+	CHECK(f.done == 1);
+	run_until(e->loop, &never, 0.5);
+	CHECK(f.done == 1 && o.done == 0);
+}
+
 static void
 test_io_role_creds(struct env *e)
 {
@@ -1134,6 +1181,7 @@ test_io(struct ev_loop *loop)
 		test_io_retries(&e);
 		test_io_calls(&e);
 		test_resource_eip(&e);
+		test_io_free_in_callback(&e);
 		test_io_role_creds(&e);
 	}
 	ec2_free(e.ec2);

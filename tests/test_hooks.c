@@ -363,7 +363,8 @@ test_counter_hysteresis_examples(void)
 	CHECK(check_count(&c, 0) == 1 && c.health == CHECK_UNHEALTHY);
 	CHECK(check_count(&c, 0) == 0 && c.fails == 4);
 	CHECK(check_count(&c, 1) == 0 && check_count(&c, 0) == 0);
-	CHECK(check_count(&c, 1) == 0 && check_count(&c, 1) == 1);
+	CHECK(check_count(&c, 1) == 0);
+	CHECK(check_count(&c, 1) == 1);
 	CHECK(c.health == CHECK_HEALTHY);
 
 	check_counter_init(&c, 3, 2);

@@ -118,6 +118,7 @@ struct result {
 	long status;
 	int transport_error;
 	char body[256];
+	char error[256];
 	size_t body_len;
 	uint64_t elapsed_ms;
 	struct ev_loop *loop;
@@ -135,6 +136,8 @@ on_done(void *arg, const struct http_response *resp)
 	r->body_len = resp->body_len;
 	r->elapsed_ms = resp->elapsed_ms;
 	util_strlcpy(r->body, resp->body, sizeof(r->body));
+	util_strlcpy(r->error, resp->error ? resp->error : "",
+		     sizeof(r->error));
 	if (r->stop_loop)
 		ev_break(r->loop, EVBREAK_ALL);
 }
@@ -311,8 +314,11 @@ test_failures(struct http_ctx *http, struct ev_loop *loop)
 	get(http, loop, "/huge", 5000, &r);
 	CHECK(r.done == 1 && r.status == 0 && r.transport_error != 0);
 	CHECK(r.body_len == 0);
+	/* Announced by Content-Length or streamed: the same clear reason. */
+	CHECK(strstr(r.error, "larger than") != NULL);
 	get(http, loop, "/hugechunked", 5000, &r);
 	CHECK(r.done == 1 && r.status == 0 && r.transport_error != 0);
+	CHECK(strstr(r.error, "larger than") != NULL);
 
 	TEST("connection_closed_without_answer_is_a_transport_error");
 	get(http, loop, "/close", 2000, &r);

@@ -503,8 +503,8 @@ test_token_failures(void)
 	TEST("imds_connection_refused_fails_after_retries");
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	CHECK(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
 	close(fd); /* nothing listens there now */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", ntohs(sa.sin_port));
 	imds = imds_new(loop, http, url, 1000);
