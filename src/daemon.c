@@ -837,6 +837,12 @@ daemon_run(const struct daemon_options *opt)
 
 	d.opt = opt;
 	d.pidfd = -1;
+	/*
+	 * Until the loop's handlers are in place (after the pid file names
+	 * us), a SIGUSR1 or SIGHUP from a script must not kill the daemon.
+	 */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	if (config_load(opt->config_path, opt->node, &d.cfg, err,
 			sizeof(err)) == -1) {
 		log_err("%s", err);

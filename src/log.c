@@ -117,7 +117,7 @@ emit(enum log_level level, const char *text)
  */
 static int
 suppress_repeat(enum log_level level, const char *text, char *note,
-		size_t notelen)
+		size_t notelen, enum log_level *note_level)
 {
 	uint64_t now = util_now_ms();
 
@@ -129,9 +129,11 @@ suppress_repeat(enum log_level level, const char *text, char *note,
 		last.suppressed++;
 		return 1;
 	}
-	if (last.suppressed > 0)
-		snprintf(note, notelen, " (suppressed %lu repeats of: %.200s)",
+	if (last.suppressed > 0) {
+		snprintf(note, notelen, "(suppressed %lu repeats of: %.200s)",
 			 last.suppressed, last.text);
+		*note_level = last.level;
+	}
 	last.level = level;
 	util_strlcpy(last.text, text, sizeof(last.text));
 	last.printed_at = now;
@@ -142,18 +144,21 @@ suppress_repeat(enum log_level level, const char *text, char *note,
 void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
-	char text[LOG_LINE_MAX], note[320], line[LOG_LINE_MAX + 320];
+	char text[LOG_LINE_MAX], note[320];
+	enum log_level note_level = level;
 	int saved = errno;
 
 	if (level > log_level)
 		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
-	if (suppress_repeat(level, text, note, sizeof(note))) {
+	if (suppress_repeat(level, text, note, sizeof(note), &note_level)) {
 		errno = saved;
 		return;
 	}
-	snprintf(line, sizeof(line), "%s%s", text, note);
-	emit(level, line);
+	/* The summary is a line of its own, at the level of what repeated. */
+	if (note[0])
+		emit(note_level, note);
+	emit(level, text);
 	errno = saved;
 }
 

@@ -99,6 +99,19 @@ kill -HUP $dpid
 check "reload_refuses_port_change" wait_for 5 grep_log "$T/d.log" 'reload rejected.*ports'
 check "daemon_survives_reloads" kill -0 $dpid
 
+# A SIGUSR1 or SIGHUP that arrives while the daemon is still starting (a
+# script that read the pid file at once) must not kill it.
+"$EIPFLOATD" -c "$T/good.conf" -n node-a --runtime-dir "$T/run3" 2>"$T/d3.log" &
+epid=$!; track $epid
+i=0; pf=""
+while [ -z "$pf" ] && [ $i -lt 100000 ]; do
+	read -r pf <"$T/run3/eipfloatd.pid" 2>/dev/null; i=$((i + 1))
+done
+kill -USR1 "$pf"; kill -HUP "$pf"
+sleep 1
+check "early_usr1_hup_do_not_kill" kill -0 $epid
+kill -TERM $epid; wait $epid
+
 kill -TERM $dpid
 wait $dpid; rc=$?
 check "sigterm_exits_0" [ "$rc" -eq 0 ]

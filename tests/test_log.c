@@ -117,6 +117,8 @@ main(void)
 	out = capture(repeats);
 	CHECK(count(out, "bad packet from 10.0.0.9") == 2); /* once + summary */
 	CHECK(strstr(out, "suppressed 49 repeats of: bad packet") != NULL);
+	/* the summary is a line of its own, not glued to the next message */
+	CHECK(strstr(out, " warning: something else\n") != NULL);
 
 	TEST("rate_limiter_allows_burst_then_counts");
 	out = capture(limited);
