@@ -5,6 +5,7 @@
  * Python stub of the Query API and IMDSv2 (loopback only).
  */
 #include "check.h"
+#include "pyserver.h"
 #include "config.h"
 #include "creds.h"
 #include "ec2.h"
@@ -21,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PYTHON "/usr/bin/python3"
+#define PYTHON PYSERVER_PYTHON
 #define NS "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\""
 
 static const char describe_xml[] =
@@ -496,33 +497,7 @@ static char stub_url[64];
 static int
 stub_start(void)
 {
-	int fds[2];
-	char buf[32];
-	ssize_t n;
-	size_t got = 0;
-
-	if (access(PYTHON, X_OK) != 0 || pipe(fds) == -1)
-		return -1;
-	stub_pid = fork();
-	if (stub_pid == -1)
-		return -1;
-	if (stub_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(PYTHON, PYTHON, "-c", stub_py, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (got < sizeof(buf) - 1 &&
-	       (n = read(fds[0], buf + got, sizeof(buf) - 1 - got)) > 0) {
-		got += (size_t)n;
-		if (memchr(buf, '\n', got) != NULL)
-			break;
-	}
-	close(fds[0]);
-	buf[got] = '\0';
-	stub_port = atoi(buf);
+	stub_port = pyserver_start(stub_py, &stub_pid);
 	snprintf(stub_url, sizeof(stub_url), "http://127.0.0.1:%d/", stub_port);
 	return stub_port > 0 ? 0 : -1;
 }

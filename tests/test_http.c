@@ -4,6 +4,7 @@
  * that a hung request never stalls the loop.
  */
 #include "check.h"
+#include "pyserver.h"
 #include "http.h"
 #include "log.h"
 #include "util.h"
@@ -15,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PYTHON "/usr/bin/python3"
+#define PYTHON PYSERVER_PYTHON
 
 /* Paths: /normal, /slow, /hang, /huge, /close, /peer, /echo (POST/PUT). */
 static const char server_py[] =
@@ -71,35 +72,7 @@ static int server_port;
 static int
 server_start(void)
 {
-	int fds[2];
-	char buf[32];
-	ssize_t n;
-	size_t got = 0;
-
-	if (access(PYTHON, X_OK) != 0)
-		return -1;
-	if (pipe(fds) == -1)
-		return -1;
-	server_pid = fork();
-	if (server_pid == -1)
-		return -1;
-	if (server_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(PYTHON, PYTHON, "-c", server_py, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (got < sizeof(buf) - 1 &&
-	       (n = read(fds[0], buf + got, sizeof(buf) - 1 - got)) > 0) {
-		got += (size_t)n;
-		if (memchr(buf, '\n', got) != NULL)
-			break;
-	}
-	close(fds[0]);
-	buf[got] = '\0';
-	server_port = atoi(buf);
+	server_port = pyserver_start(server_py, &server_pid);
 	return server_port > 0 ? 0 : -1;
 }
 
