@@ -15,10 +15,15 @@
 # partitions the nodes while both still reach the API. It also has routes to
 # the nodes' heartbeat addresses: it is the "third host" of the hostile
 # packet tests.
+#
+#   client (NS_C) eth0 10.203.0.2/30 --- vc 10.203.0.1/30 (NS_X)
+#   The client reaches the Elastic IP only through the API namespace's 1:1
+#   NAT, which forwards once dp_start (tests/e2e/dataplane.sh) set it up.
 
 NS_A=e2e-a-$$
 NS_B=e2e-b-$$
 NS_X=e2e-x-$$
+NS_C=e2e-c-$$
 EMU_IP=10.202.0.1
 EC2_URL=http://$EMU_IP:8000
 IMDS_URL=http://$EMU_IP:80
@@ -64,18 +69,24 @@ ns_of() {
 }
 
 topo_up() {
-	for ns in "$NS_A" "$NS_B" "$NS_X"; do
+	for ns in "$NS_A" "$NS_B" "$NS_X" "$NS_C"; do
 		ip netns add "$ns" || { echo "FAIL: ip netns add $ns"; exit 1; }
 	done
 	TOPO_UP=1
 	at_exit topo_down
 	at_exit e2e_show_logs
 	set -e
-	for ns in "$NS_A" "$NS_B" "$NS_X"; do ip -n "$ns" link set lo up; done
+	for ns in "$NS_A" "$NS_B" "$NS_X" "$NS_C"; do ip -n "$ns" link set lo up; done
 	ip link add hb0 netns "$NS_A" type veth peer name hb0 netns "$NS_B"
 	ip link add hb1 netns "$NS_A" type veth peer name hb1 netns "$NS_B"
 	ip link add api netns "$NS_A" type veth peer name va netns "$NS_X"
 	ip link add api netns "$NS_B" type veth peer name vb netns "$NS_X"
+	ip link add eth0 netns "$NS_C" type veth peer name vc netns "$NS_X"
+	ip -n "$NS_C" addr add 10.203.0.2/30 dev eth0
+	ip -n "$NS_X" addr add 10.203.0.1/30 dev vc
+	ip -n "$NS_C" link set eth0 up
+	ip -n "$NS_X" link set vc up
+	ip -n "$NS_C" route add 198.51.100.0/24 via 10.203.0.1
 	ip -n "$NS_A" addr add 10.200.0.1/24 dev hb0
 	ip -n "$NS_B" addr add 10.200.0.2/24 dev hb0
 	ip -n "$NS_A" addr add 10.200.1.1/24 dev hb1
@@ -93,11 +104,13 @@ topo_up() {
 	ip -n "$NS_X" link set vb up
 	ip -n "$NS_A" route add 10.202.0.0/24 via 10.201.0.2
 	ip -n "$NS_B" route add 10.202.0.0/24 via 10.201.1.2
+	ip -n "$NS_A" route add 10.203.0.0/24 via 10.201.0.2
+	ip -n "$NS_B" route add 10.203.0.0/24 via 10.201.1.2
 	ip -n "$NS_X" route add 10.200.0.1/32 via 10.201.0.1
 	ip -n "$NS_X" route add 10.200.1.1/32 via 10.201.0.1
 	ip -n "$NS_X" route add 10.200.0.2/32 via 10.201.1.1
 	ip -n "$NS_X" route add 10.200.1.2/32 via 10.201.1.1
-	for ns in "$NS_A" "$NS_B" "$NS_X"; do
+	for ns in "$NS_A" "$NS_B" "$NS_X" "$NS_C"; do
 		ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=0 \
 			net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	done
@@ -118,12 +131,12 @@ e2e_show_logs() {
 topo_down() {
 	[ "$TOPO_UP" = 1 ] || return 0
 	# Only processes this test started live in its namespaces.
-	for ns in "$NS_A" "$NS_B" "$NS_X"; do
+	for ns in "$NS_A" "$NS_B" "$NS_X" "$NS_C"; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -9 "$p" 2>/dev/null
 		done
 	done
-	for ns in "$NS_A" "$NS_B" "$NS_X"; do
+	for ns in "$NS_A" "$NS_B" "$NS_X" "$NS_C"; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	TOPO_UP=0
