@@ -8,6 +8,14 @@
 # on loopback (127.0.0.1 and 127.0.0.2), each with its own IMDS listener.
 # DEMO_MODE=loopback forces the latter; DEMO_INTERVAL / DEMO_TIMEOUT set the
 # heartbeat (default: the daemon's defaults, 200 ms and 1000 ms).
+#
+# In namespaces it also shows what a user sees: each node serves its name
+# over HTTP, a client namespace polls http://<EIP>/ every 50 ms through
+# the 1:1 NAT that follows EC2's association (tests/e2e/dataplane.sh), and
+# the timeline has the client's last answer from the old node, its first
+# from the new one and the gap. DEMO_DELAY_MS sets the data plane's
+# propagation delay after the association (default 0; 5000 is what NGINX
+# measured on AWS).
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=.}"
 : "${PYTHON3:=/usr/bin/python3}"
@@ -19,6 +27,7 @@ if [ ! -x "$EIPFLOATD" ]; then
 fi
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/e2e/netns.sh"
+. "$top_srcdir/tests/e2e/dataplane.sh"
 
 INTERVAL=${DEMO_INTERVAL:-200}
 TIMEOUT=${DEMO_TIMEOUT:-1000}
@@ -99,10 +108,14 @@ say "eipfloatd demo: two nodes, one Elastic IP, a local EC2 + IMDSv2 emulator"
 if [ "$mode" = netns ]; then
 	topo_up
 	emu_start none
+	dp_start "${DEMO_DELAY_MS:-0}" || die "the data plane did not start"
+	web_start a || die "node-a's web service did not start"
+	web_start b || die "node-b's web service did not start"
 	write_conf "$T/demo.conf"
 	start() { run_node "$1" "$T/demo.conf"; }
 	say "  network namespaces $NS_A / $NS_B, emulator in $NS_X ($EC2_URL)"
 	say "  heartbeat links 10.200.0.0/24 (udp $PORT0) and 10.200.1.0/24 (udp $PORT1)"
+	say "  client $NS_C: http://$EIP/ through EC2's 1:1 NAT, switched ${DEMO_DELAY_MS:-0} ms after an association"
 else
 	emu() { lo_emu "$@"; }
 	lo_setup
@@ -138,29 +151,77 @@ say "  EIP $EIP is on $(name_of "$owner")"
 if [ "$sa" = ACTIVE ]; then victim=a survivor=b; else victim=b survivor=a; fi
 [ "$(node_state $victim)" = ACTIVE ] || die "no node became ACTIVE; logs in $T"
 
+if [ "$mode" = netns ]; then
+	probe_start 50
+	wait_for 10 sh -c "tail -n 1 '$T/probe.log' | grep -q ' node-$victim\$'" ||
+		die "the client does not reach node-$victim through $EIP"
+	sleep 1
+	say "  client: http://$EIP/ answers \"$(probe_last)\""
+fi
+tp=$(now_s)
+
 # --- kill the ACTIVE ---------------------------------------------------------
 say ""
 seq=$(emu eval "seq()")
 t0=$(now_s)
-say "kill -9 node-$victim (pid $(pid_of $victim)) at $(date -d "@$t0" '+%H:%M:%S.%3N')"
-stop_node "$victim" KILL
+if [ "$mode" = netns ]; then
+	say "kill -9 node-$victim (the daemon, pid $(pid_of $victim), and its web service: a crash) at $(date -d "@$t0" '+%H:%M:%S.%3N')"
+	eval "kill -9 \$WEB_PID_$victim" 2>/dev/null
+	stop_node "$victim" KILL
+	eval "wait \$WEB_PID_$victim" 2>/dev/null
+else
+	say "kill -9 node-$victim (pid $(pid_of $victim)) at $(date -d "@$t0" '+%H:%M:%S.%3N')"
+	stop_node "$victim" KILL
+fi
 i=0
 while [ "$i" -lt 80 ]; do
 	[ "$(emu eval "owner('$ALLOC')")" != "$owner" ] && break
 	sleep 0.25
 	i=$((i + 1))
 done
+if [ "$mode" = netns ]; then
+	wait_for $((10 + ${DEMO_DELAY_MS:-0} / 1000)) sh -c \
+		"tail -n 1 '$T/probe.log' | grep -q ' node-$survivor\$'"
+	sleep 0.5
+	probe_stop
+else
+	: >"$T/probe.log"
+	: >"$T/dp.log"
+fi
 sleep 0.5
 emu get "/_emu/calls?service=ec2&since=$seq" >"$T/calls.json"
 say ""
 say "timeline (ms after the kill):"
 "$PYTHON3" - "$t0" "$T/calls.json" "$T/$survivor.log" "node-$survivor" \
-	"$TIMEOUT" <<'PY'
+	"$TIMEOUT" "$T/probe.log" "$T/dp.log" "node-$victim" "$tp" <<'PY'
 import json, re, sys, time
 t0 = float(sys.argv[1])
 calls = json.load(open(sys.argv[2]))
 node = sys.argv[4]
+old = sys.argv[8]
 events = [(0.0, "kill -9 of the ACTIVE")]
+probes = [l.split() for l in open(sys.argv[6]) if len(l.split()) == 3]
+probes = [(float(a), float(b), c) for a, b, c in probes
+          if float(a) >= float(sys.argv[9])]
+last_old = first_new = None
+for sent, done, ans in probes:
+    if first_new is None and ans == old:
+        last_old = done
+    if ans == node:
+        first_new = done
+        break
+failed = sum(1 for s, d, a in probes if a.startswith("!") and
+             first_new is not None and d < first_new)
+if last_old is not None:
+    events.append((last_old - t0, "client: last answer from %s" % old))
+if first_new is not None:
+    events.append((first_new - t0, "client: first answer from %s "
+                   "(%d probes in between failed)" % (node, failed)))
+for line in open(sys.argv[7]):
+    f = line.split()
+    if len(f) == 5 and f[1] == "switch" and float(f[0]) >= t0:
+        events.append((float(f[0]) - t0, "data plane: %s now NATed to %s" %
+                       (f[2], f[3])))
 stamp = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3}) \w+: (.*)$")
 for line in open(sys.argv[3], errors="replace"):
     m = stamp.match(line.strip())
@@ -199,6 +260,13 @@ print("failover: %.0f ms from kill -9 to AssociateAddress at EC2 "
 bad = [c for c in calls if not c["signature_valid"]]
 print("EC2 calls since the kill: %d, all with valid SigV4 signatures: %s" %
       (len(calls), "yes" if not bad else "NO (%d bad)" % len(bad)))
+if probes:
+    if last_old is None or first_new is None:
+        print("the client never saw %s answer after the kill" % node)
+        sys.exit(1)
+    print("client-visible gap: %.0f ms from the last answer of %s to the "
+          "first of %s (a probe every 50 ms)" %
+          ((first_new - last_old) * 1000, old, node))
 PY
 rc=$?
 say "  EIP $EIP is now on $(name_of "$(emu eval "owner('$ALLOC')")")"
@@ -207,6 +275,8 @@ say "  EIP $EIP is now on $(name_of "$(emu eval "owner('$ALLOC')")")"
 say ""
 say "restarting node-$victim: it comes back as STANDBY, the EIP stays put"
 seq=$(emu eval "seq()")
+[ "$mode" = netns ] && web_start "$victim"
+[ "$mode" = netns ] && probe_start 50
 start "$victim"
 i=0
 while [ "$i" -lt 40 ] && [ "$(node_state $victim)" != STANDBY ]; do
@@ -216,6 +286,10 @@ done
 sleep 1
 say "  node-$victim: $(node_state $victim)   node-$survivor: $(node_state $survivor)"
 say "  EC2 writes since the restart: $(emu eval "len(writes($seq))")"
+if [ "$mode" = netns ]; then
+	probe_stop
+	say "  client answers since the restart: $(awk '{ n[$3]++ } END { for (a in n) printf "%s %d  ", a, n[a] }' "$T/probe.log")"
+fi
 say ""
 say "cleaning up (daemons, emulator$([ "$mode" = netns ] && echo ', namespaces'))"
 [ "$rc" -eq 0 ] || FAILED=1

@@ -97,9 +97,12 @@ def main():
         pending = [p for p in pending if p[0] > time.monotonic()]
         for _, ip, priv, inst in due:
             if live.get(ip) != priv:
+                # Stamped when the rewrite starts: the packets follow the
+                # new map from somewhere inside the nft run (a few ms).
+                t = time.time()
                 apply(args.table, ip, priv)
                 live[ip] = priv
-                print("%.3f switch %s %s %s" % (time.time(), ip,
+                print("%.3f switch %s %s %s" % (t, ip,
                                                priv or "none",
                                                inst or "none"), flush=True)
         time.sleep(args.poll_ms / 1000.0)
