@@ -1,38 +1,50 @@
 #!/bin/sh
 # bench/run.sh - eipfloatd beside keepalived on the end-to-end namespace
-# topology (tests/e2e/netns.sh) against the local EC2 + IMDS emulator, and
-# bench/RESULTS.md from the numbers. Not part of make check. Needs root.
+# topology (tests/e2e/netns.sh) against the local EC2 + IMDS emulator, as
+# a client of the Elastic IP sees it; writes bench/RESULTS.md, the raw
+# numbers (bench/results.tsv) and two pictures (bench/failover.svg,
+# bench/downtime.svg). Not part of make check. Needs root; installs
+# keepalived, awscli and gnuplot-nox (Debian) when they are missing.
 #
-#   bench/run.sh                      10 runs per case, 60 s idle window
-#   BENCH_RUNS=3 BENCH_IDLE=20 bench/run.sh      a quick reduced run
-#   EIPFLOATD=/path/to/eipfloatd bench/run.sh    another build
-#   BENCH_CASES="keepalived-default" bench/run.sh   some of the four cases
+#   bench/run.sh                           10 runs per cell, 60 s CPU windows
+#   BENCH_RUNS=3 BENCH_IDLE=12 bench/run.sh   a quick reduced run
+#   EIPFLOATD=/path/to/eipfloatd bench/run.sh another build
+#
+# The EC2 API is HTTPS with a private CA made here (openssl), behind
+# bench/rttproxy.py, which adds a round-trip time (BENCH_RTT_LO, 2 ms, and
+# BENCH_RTT_HI, 20 ms) to every TCP, TLS and HTTP exchange; IMDS stays
+# plain HTTP on the link, as on EC2. Each node serves its name over HTTP;
+# a client namespace polls http://EIP/ every 20 ms through the 1:1 NAT that
+# follows the emulator's association (tests/e2e/dataplane.sh, propagation
+# delay 0: on AWS add about 5 s to every downtime below).
 #
 # keepalived is configured the way AWS users run it for an Elastic IP:
 # VRRP unicast between the two nodes, nopreempt, and a notify_master script
 # that calls Debian's awscli "aws ec2 associate-address
 # --allow-reassociation" with the instance role from IMDS. eipfloatd gets
-# its role credentials from the same IMDS. Measured per case:
-#   kill -9 of the ACTIVE / MASTER (every process of the node) and SIGTERM
-#   of it -> the survivor's AssociateAddress reaching the emulator (its call
-#   log stamps, same host clock as the kill);
-#   idle CPU per node (utime + stime of the node's processes) and RSS.
+# its role credentials from the same IMDS.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-.}
 PYTHON3=${PYTHON3:-/usr/bin/python3}
 export top_srcdir top_builddir PYTHON3
 RUNS=${BENCH_RUNS:-10}
 IDLE=${BENCH_IDLE:-60}
-WINDOWS=${BENCH_WINDOWS:-10}
+WINDOWS=10
+RTT_LO=${BENCH_RTT_LO:-2}
+RTT_HI=${BENCH_RTT_HI:-20}
+PROBE_MS=20
 OUT=${BENCH_OUT:-$top_srcdir/bench/RESULTS.md}
 RAW=${BENCH_RAW:-$top_srcdir/bench/results.tsv}
+PICS=${BENCH_PICS:-$top_srcdir/bench}
 CMDLINE="BENCH_RUNS=$RUNS BENCH_IDLE=$IDLE bench/run.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)"; exit 1; }
-if ! command -v keepalived >/dev/null 2>&1 || [ ! -x /usr/bin/aws ]; then
-	echo "bench: installing keepalived and awscli (Debian packages)"
-	apt-get install -y keepalived awscli >/dev/null || exit 1
+if ! command -v keepalived >/dev/null 2>&1 || [ ! -x /usr/bin/aws ] ||
+	! command -v gnuplot >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
+	echo "bench: installing keepalived, awscli, gnuplot-nox and curl (Debian packages)"
+	apt-get install -y keepalived awscli gnuplot-nox curl >/dev/null || exit 1
 fi
+command -v nft >/dev/null 2>&1 || { echo "bench: needs nft (the data plane's NAT)"; exit 1; }
 EIPFLOATD=${EIPFLOATD:-$top_builddir/eipfloatd}
 if [ ! -x "$EIPFLOATD" ]; then
 	make -C "$top_builddir" eipfloatd >/dev/null || exit 1
@@ -40,31 +52,75 @@ fi
 EIPFLOATD=$(cd "$(dirname "$EIPFLOATD")" && pwd)/$(basename "$EIPFLOATD")
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/e2e/netns.sh"
+. "$top_srcdir/tests/e2e/dataplane.sh"
 netns_require
 topo_up
-emu_start none
+
+log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$T/raw.tsv"; }
 : >"$T/raw.tsv"
+
+# --- HTTPS with a private CA, a round-trip time in front ---------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" \
+	-days 2 -subj "/CN=eipfloatd bench CA" 2>/dev/null &&
+	openssl req -newkey rsa:2048 -nodes -keyout "$T/srv.key" -out "$T/srv.csr" \
+		-subj "/CN=$EMU_IP" 2>/dev/null &&
+	printf 'subjectAltName=IP:%s\n' "$EMU_IP" >"$T/srv.ext" &&
+	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
+		-CAcreateserial -days 2 -extfile "$T/srv.ext" -out "$T/srv.pem" \
+		2>/dev/null || { echo "bench: openssl failed"; exit 1; }
+EMU_ARGS="--tls-cert $T/srv.pem --tls-key $T/srv.key --tls-port 8443"
+emu_start none
+dp_start 0 || { echo "bench: the data plane did not start"; exit 1; }
+# Port 9000+RTT closes connections idle for 1 s: a standby that has been
+# quiet for a while (days, on a real cluster: beyond libcurl's 118 s
+# connection lifetime) takes over on a cold connection. Port 9100+RTT
+# keeps them: the connection the standby's start-up DescribeAddresses
+# opened is still warm at takeover ("RTTw" cells).
+for rtt in $RTT_LO $RTT_HI; do
+	ip netns exec "$NS_X" "$PYTHON3" "$top_srcdir/bench/rttproxy.py" \
+		"$EMU_IP:$((9000 + rtt))" "$EMU_IP:8443" "$rtt" --idle-close 1 \
+		>"$T/proxy-$rtt.log" 2>&1 &
+	track "$!"
+	ip netns exec "$NS_X" "$PYTHON3" "$top_srcdir/bench/rttproxy.py" \
+		"$EMU_IP:$((9100 + rtt))" "$EMU_IP:8443" "$rtt" \
+		>"$T/proxy-${rtt}w.log" 2>&1 &
+	track "$!"
+	wait_for 5 grep -q ready "$T/proxy-$rtt.log" &&
+		wait_for 5 grep -q ready "$T/proxy-${rtt}w.log" ||
+		{ echo "bench: rttproxy failed"; exit 1; }
+done
+# api_url RTT|RTTw
+api_url() {
+	case $1 in
+	*w) echo "https://$EMU_IP:$((9100 + ${1%w}))" ;;
+	*) echo "https://$EMU_IP:$((9000 + $1))" ;;
+	esac
+}
 AWS_TIMEOUT=5000
 MONITOR=10000
 HZ=$(getconf CLK_TCK)
 
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$T/raw.tsv"; }
-
 # --- the two stacks --------------------------------------------------------
 
-# Cases: eipfloatd and keepalived, each at its defaults and at equal
-# heartbeat settings (an advertisement every 200 ms, dead after 3 missed).
+# case_setup CASE RTT: eipfloatd and keepalived, each at its defaults and
+# at equal heartbeat settings (an advertisement every 200 ms, dead after
+# 3 missed); the "hz" cases only for CPU (INTERVAL / ADVERT set by caller).
 case_setup() {
 	CASE=$1
+	API=$(api_url "$2")
 	case $CASE in
 	eipfloatd-default) STACK=e INTERVAL=200 TIMEOUT=1000 STARTUP=3000 ;;
 	eipfloatd-equal) STACK=e INTERVAL=200 TIMEOUT=600 STARTUP=1000 ;;
+	eipfloatd-hz) STACK=e STARTUP=1000 ;;
 	keepalived-default) STACK=k ADVERT=1 VRRPV=2 ;;
 	keepalived-equal) STACK=k ADVERT=0.2 VRRPV=3 ;;
+	keepalived-hz) STACK=k VRRPV=3 ;;
 	esac
 	if [ "$STACK" = e ]; then
 		write_conf "$T/e.conf"
+		sed -i "s|endpoint = \"$EC2_URL\";|endpoint = \"$API\"; ca_file = \"$T/ca.pem\";|" "$T/e.conf"
+		grep -q "$API" "$T/e.conf" || { echo "bench: config rewrite failed"; exit 1; }
 	else
 		ka_conf a
 		ka_conf b
@@ -82,9 +138,9 @@ ka_conf() {
 	cat >"$T/ka-master-$1.sh" <<EOF
 #!/bin/sh
 export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL/ AWS_DEFAULT_REGION=$REGION
-export HOME=$T/home-$1
+export AWS_CA_BUNDLE=$T/ca.pem HOME=$T/home-$1
 unset AWS_EC2_METADATA_DISABLED AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-exec /usr/bin/aws ec2 associate-address --endpoint-url $EC2_URL \\
+exec /usr/bin/aws ec2 associate-address --endpoint-url $API \\
 	--allocation-id $ALLOC --instance-id $iid --allow-reassociation \\
 	>>$T/ka-notify-$1.log 2>&1
 EOF
@@ -133,24 +189,39 @@ start_node() {
 	track "$!"
 }
 
-# node_pids a|b: every process of the stack on that node.
+# node_pids a|b: every process in the node's namespace (in the CPU and
+# memory runs only the stack's: no web service, no sniffer then).
 node_pids() { ip netns pids "$(ns_of "$1")" 2>/dev/null; }
 
 kill_everything() {
+	probe_stop
 	for n in a b; do
 		for p in $(node_pids $n); do kill -9 "$p" 2>/dev/null; done
 	done
 	for n in a b; do
-		p=$(pid_of $n)
-		[ -n "$p" ] && wait "$p" 2>/dev/null
-		eval "NODE_PID_$n="
+		for p in $(pid_of $n) $(eval "echo \${WEB_PID_$n:-}") ${SNIFF_PID:-}; do
+			wait "$p" 2>/dev/null
+		done
+		eval "NODE_PID_$n= WEB_PID_$n="
 	done
+	SNIFF_PID=
 	wait_for 10 sh -c "[ -z \"\$(ip netns pids $NS_A)\$(ip netns pids $NS_B)\" ]"
 }
 
-# Both up, the EIP on node a, node b settled as the standby.
+# settle [client]: both up, the EIP on node a, node b settled as the
+# standby; with "client" also the web services, a heartbeat sniffer on
+# node b and the client seeing node a.
 settle() {
 	emu post /_emu/set "{\"disassociate\": {\"allocation_id\": \"$ALLOC\"}}" >/dev/null
+	: >"$T/ka-a.log"
+	: >"$T/ka-b.log"
+	if [ "${1:-}" = client ]; then
+		web_start a && web_start b || return 1
+		ip netns exec "$NS_B" "$PYTHON3" "$top_srcdir/bench/sniff.py" hb0 \
+			"$PORT0" --max-seconds 120 >"$T/sniff.log" 2>/dev/null &
+		SNIFF_PID=$!
+		track "$SNIFF_PID"
+	fi
 	start_node a
 	start_node b
 	if [ "$STACK" = e ]; then
@@ -160,24 +231,28 @@ settle() {
 		wait_for 30 owner_is a || return 1
 		wait_for 10 grep -q 'Entering BACKUP' "$T/ka-b.log" || return 1
 	fi
+	[ "${1:-}" = client ] || { sleep 1; return 0; }
+	wait_for 5 sh -c "[ \"\$(ip netns exec $NS_X nft get element ip dataplane eip '{ $EIP }' 2>/dev/null | grep -c '$EIP : 10.200.0.1')\" = 1 ]" || return 1
+	probe_start "$PROBE_MS"
+	wait_for 5 sh -c "tail -n 1 '$T/probe.log' | grep -q ' node-a\$'" || return 1
 	sleep 1
 }
 
 # The survivor's first AssociateAddress after SEQ, in s after T0.
 takeover_delay() {
-	emu eval "(lambda c: '%.3f' % (c[0]['wall'] - $2) if c else 'none')([c for c in calls(action='AssociateAddress', since=$1) if c['params'].get('InstanceId') == '$IB'])"
+	emu eval "(lambda c: '%.4f' % (c[0]['wall'] - $2) if c else 'none')([c for c in calls(action='AssociateAddress', since=$1) if c['params'].get('InstanceId') == '$IB'])"
 }
 
-failover_run() { # failover_run KILL|TERM: the delay in $FO_DELAY
-	FO_DELAY=none
-	: >"$T/ka-a.log"
-	: >"$T/ka-b.log"
-	if ! settle; then
+# failover_run KILL|TERM RTT: records the client's gap, the signal ->
+# AssociateAddress delay and (eipfloatd) the ACTIVE -> AssociateAddress leg.
+failover_run() {
+	if ! settle client; then
 		log "$CASE: did not settle (EIP on $(emu_owner))"
 		kill_everything
 		return 1
 	fi
 	seq=$(emu_seq)
+	tp=$(head -n 1 "$T/probe.log" | awk '{ print $1 }')
 	t0=$(now_s)
 	if [ "$1" = KILL ]; then
 		# A crash of the node: freeze every process first, so that
@@ -187,34 +262,69 @@ failover_run() { # failover_run KILL|TERM: the delay in $FO_DELAY
 		for p in $pids; do kill -STOP "$p"; done
 		for p in $pids; do kill -9 "$p"; done
 	else
-		kill -TERM "$(pid_of a)"
+		# A clean shutdown of the node: the failover daemon and the
+		# web service stop together, as on poweroff.
+		kill -TERM "$WEB_PID_a" "$(pid_of a)"
 	fi
-	wait_for 30 owner_is b
-	FO_DELAY=$(takeover_delay "$seq" "$t0")
+	wait_for 30 sh -c "tail -n 1 '$T/probe.log' | grep -q ' node-b\$'"
+	sleep 0.3
+	probe_stop
+	probe_gap node-a node-b "$tp"
+	api=$(takeover_delay "$seq" "$t0")
+	leg=none
+	if [ "$STACK" = e ]; then
+		ta=$(sed -n 's/^\([0-9T:.-]*\) .*STANDBY -> ACTIVE.*/\1/p' "$T/b.log" | tail -n 1)
+		[ -n "$ta" ] && leg=$(emu eval "(lambda c: '%.4f' % (c[0]['wall'] - $(date -d "$ta" +%s.%N)) if c else 'none')(calls(action='AssociateAddress', since=$seq))")
+	fi
+	record "$CASE" "down_$1_$2" "$GAP"
+	record "$CASE" "api_$1_$2" "$api"
+	record "$CASE" "leg_$1_$2" "$leg"
+	log "$CASE $1 rtt $2 ms: client gap $GAP s, signal -> AssociateAddress $api s, ACTIVE -> AssociateAddress $leg s"
+	if [ "$1" = KILL ] && [ "$2" = "$RTT_LO" ] && [ ! -e "$T/tl-$CASE.t0" ]; then
+		cp "$T/probe.log" "$T/tl-$CASE.probe"
+		cp "$T/sniff.log" "$T/tl-$CASE.sniff"
+		emu get "/_emu/calls?service=ec2&since=$((seq - 20))" >"$T/tl-$CASE.calls"
+		echo "$t0" >"$T/tl-$CASE.t0"
+	fi
 	kill_everything
-	return 0
+	[ "$GAP" != none ]
 }
 
-# CPU % of one core and RSS (KiB) of a node's processes over SECONDS.
+# --- CPU and memory ----------------------------------------------------------
 ticks() {
 	for p in $(node_pids "$1"); do
 		awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null
 	done | awk '{ s += $1 } END { print s + 0 }'
 }
-rss() {
+# mem a|b: "RSS PSS USS" in KiB over the node's processes.
+mem() {
 	for p in $(node_pids "$1"); do
-		awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null
-	done | awk '{ s += $1 } END { print s + 0 }'
+		awk '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 }
+			/^Private_(Clean|Dirty):/ { u += $2 }
+			END { print r + 0, p + 0, u + 0 }' "/proc/$p/smaps_rollup" 2>/dev/null
+	done | awk '{ r += $1; p += $2; u += $3 } END { print r + 0, p + 0, u + 0 }'
 }
 
-idle_run() {
-	settle || { log "$CASE: did not settle"; kill_everything; return 1; }
+# cpu_run e|k HZ: heartbeats per second HZ, IDLE s in WINDOWS windows.
+cpu_run() {
+	if [ "$1" = e ]; then
+		INTERVAL=$((1000 / $2))
+		TIMEOUT=$((INTERVAL * 5))
+		[ "$TIMEOUT" -ge 300 ] || TIMEOUT=300
+		case_setup eipfloatd-hz "$RTT_LO"
+	else
+		ADVERT=$(awk -v h="$2" 'BEGIN { printf "%g", 1 / h }')
+		case_setup keepalived-hz "$RTT_LO"
+	fi
+	c=$CASE-$2
+	settle || { log "$c: did not settle"; kill_everything; return 1; }
 	sleep 2
 	w=$((IDLE / WINDOWS))
 	[ "$w" -ge 1 ] || w=1
 	i=0
 	ta0=$(ticks a)
 	tb0=$(ticks b)
+	s00=$(now_s)
 	while [ "$i" -lt "$WINDOWS" ]; do
 		a0=$(ticks a)
 		b0=$(ticks b)
@@ -225,159 +335,80 @@ idle_run() {
 		b1=$(ticks b)
 		for n in a b; do
 			eval "x0=\$${n}0 x1=\$${n}1"
-			record "$CASE" "cpu_pct_$n" "$(awk -v d=$((x1 - x0)) -v hz="$HZ" -v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.3f", 100 * d / hz / (s1 - s0) }')"
-			record "$CASE" "rss_kib_$n" "$(rss $n)"
+			record "$c" "cpu_ms_per_s_$n" "$(awk -v d=$((x1 - x0)) -v hz="$HZ" -v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.3f", 1000 * d / hz / (s1 - s0) }')"
 		done
 		i=$((i + 1))
 	done
-	record "$CASE" "cpu_s_total_a" "$(awk -v d=$(($(ticks a) - ta0)) -v hz="$HZ" 'BEGIN { printf "%.2f", d / hz }')"
-	record "$CASE" "cpu_s_total_b" "$(awk -v d=$(($(ticks b) - tb0)) -v hz="$HZ" 'BEGIN { printf "%.2f", d / hz }')"
+	s11=$(now_s)
+	for n in a b; do
+		eval "x0=\$t${n}0"
+		record "$c" "cpu_s_total_$n" "$(awk -v d=$(($(ticks $n) - x0)) -v hz="$HZ" 'BEGIN { printf "%.2f", d / hz }')"
+		record "$c" "window_s" "$(awk -v a="$s00" -v b="$s11" 'BEGIN { printf "%.1f", b - a }')"
+		set -- "$1" "$2" $(mem $n)
+		record "$c" "rss_kib_$n" "$3"
+		record "$c" "pss_kib_$n" "$4"
+		record "$c" "uss_kib_$n" "$5"
+		set -- "$1" "$2"
+	done
+	log "$c: CPU a $(awk -v d=$(($(ticks a) - ta0)) -v hz="$HZ" 'BEGIN { printf "%.2f", d / hz }') s, b $(awk -v d=$(($(ticks b) - tb0)) -v hz="$HZ" 'BEGIN { printf "%.2f", d / hz }') s; memory a $(mem a)"
 	kill_everything
+}
+
+# --- a cold and a warm HTTPS request through the round trip --------------------
+conn_runs() {
+	for rtt in $RTT_LO $RTT_HI; do
+		u=$(api_url "$rtt")/
+		i=0
+		while [ "$i" -lt "$RUNS" ]; do
+			ip netns exec "$NS_A" curl -s -o /dev/null --cacert "$T/ca.pem" \
+				-o /dev/null -w '%{time_starttransfer}\n' "$u" "$u" >"$T/curl.out" 2>/dev/null
+			record conn "cold_rtt$rtt" "$(sed -n 1p "$T/curl.out")"
+			record conn "warm_rtt$rtt" "$(sed -n 2p "$T/curl.out")"
+			i=$((i + 1))
+		done
+	done
 }
 
 # --- run -------------------------------------------------------------------
 
-CASES=${BENCH_CASES:-eipfloatd-default eipfloatd-equal keepalived-default keepalived-equal}
-for c in $CASES; do
-	case_setup "$c"
-	for sig in KILL TERM; do
-		r=1
-		retries=0
-		while [ "$r" -le "$RUNS" ]; do
-			# A start where node b won (keepalived: both BACKUP,
-			# whoever times out first) is no failover sample: redo.
-			if ! failover_run "$sig"; then
-				retries=$((retries + 1))
-				record "$c" "unsettled_$sig" 1
-				[ "$retries" -le "$RUNS" ] && continue
-			fi
-			log "$c $sig run $r: $FO_DELAY s"
-			record "$c" "failover_$sig" "$FO_DELAY"
-			r=$((r + 1))
-		done
+T_START=$(date +%s)
+conn_runs
+PLAN=${BENCH_PLAN:-"eipfloatd-default:KILL:$RTT_LO eipfloatd-default:TERM:$RTT_LO
+eipfloatd-equal:KILL:$RTT_LO eipfloatd-equal:TERM:$RTT_LO
+keepalived-default:KILL:$RTT_LO keepalived-default:TERM:$RTT_LO
+keepalived-equal:KILL:$RTT_LO keepalived-equal:TERM:$RTT_LO
+eipfloatd-equal:KILL:$RTT_HI keepalived-equal:KILL:$RTT_HI
+eipfloatd-equal:KILL:${RTT_LO}w eipfloatd-equal:KILL:${RTT_HI}w"}
+for cell in $PLAN; do
+	c=${cell%%:*}
+	rest=${cell#*:}
+	sig=${rest%%:*}
+	rtt=${rest#*:}
+	case_setup "$c" "$rtt"
+	r=1
+	retries=0
+	while [ "$r" -le "$RUNS" ]; do
+		# A start where node b won (keepalived: both BACKUP, whoever
+		# times out first) is no failover sample: redo.
+		if ! failover_run "$sig" "$rtt"; then
+			retries=$((retries + 1))
+			record "$c" "unsettled_${sig}_$rtt" 1
+			[ "$retries" -le "$RUNS" ] && continue
+		fi
+		r=$((r + 1))
 	done
-	log "$c: idle for $IDLE s"
-	idle_run
 done
+for hz in ${BENCH_HZ:-5 20 100}; do
+	log "CPU at $hz heartbeats/s: eipfloatd, then keepalived, $IDLE s each"
+	cpu_run e "$hz"
+	cpu_run k "$hz"
+done
+record meta elapsed_s $(($(date +%s) - T_START))
 cp "$T/raw.tsv" "$RAW"
+mkdir -p "$T/tl"
+cp "$T"/tl-* "$T/tl/" 2>/dev/null
 
-# --- report ------------------------------------------------------------------
-
-"$PYTHON3" - "$RAW" "$OUT" "$CMDLINE" "$RUNS" "$IDLE" "$EIPFLOATD" <<'PY'
-import datetime, os, platform, statistics, subprocess, sys
-raw, out, cmd, runs, idle, binary = sys.argv[1:7]
-data = {}
-for line in open(raw):
-    case, metric, value = line.rstrip("\n").split("\t")
-    data.setdefault((case, metric), []).append(value)
-
-def nums(case, metric):
-    return [float(v) for v in data.get((case, metric), [])
-            if v not in ("", "none")]
-
-def mmm(vals, fmt):
-    if not vals:
-        return "n/a"
-    return "%s / %s / %s" % (fmt % min(vals), fmt % statistics.median(vals),
-                             fmt % max(vals))
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True,
-                              text=True).stdout.strip()
-    except OSError:
-        return "?"
-
-cases = ["eipfloatd-default", "eipfloatd-equal", "keepalived-default",
-         "keepalived-equal"]
-settings = {
-    "eipfloatd-default": "interval 200 ms, timeout 1000 ms",
-    "eipfloatd-equal": "interval 200 ms, timeout 600 ms",
-    "keepalived-default": "VRRPv2 advert_int 1 s (down after 3 x 1 s + skew)",
-    "keepalived-equal": "VRRPv3 advert_int 0.2 s (down after 3 x 0.2 s + skew)",
-}
-cpu_model = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2")
-L = []
-L.append("# eipfloatd beside keepalived")
-L.append("")
-L.append("Generated by `bench/run.sh` on %s. Reproduce as root after "
-         "building, from the directory that holds the eipfloatd binary "
-         "(or `make bench`, or with EIPFLOATD=path):" %
-         datetime.date.today())
-L.append("")
-L.append("    %s" % cmd)
-L.append("")
-L.append("Machine: %s, %s CPUs (%s), %s MiB RAM, Linux %s; %s; %s; "
-         "awscli %s; eipfloatd `%s`." % (
-             platform.node() or "?", os.cpu_count(), cpu_model.strip(),
-             sh("free -m | awk '/^Mem:/ {print $2}'"), platform.release(),
-             sh("keepalived --version 2>&1 | head -1"),
-             sh("/usr/bin/python3 --version"),
-             sh("dpkg-query -W -f '${Version}' awscli 2>/dev/null") or "?",
-             sh("'%s' -V 2>&1 | head -1" % binary)))
-L.append("")
-L.append("Topology: tests/e2e/netns.sh (each node in its own network namespace, "
-         "veth heartbeat links, the EC2 + IMDSv2 emulator tests/ec2emu.py in "
-         "a third namespace). keepalived: VRRP unicast on one link, "
-         "`nopreempt`, `notify_master` running Debian's awscli `aws ec2 "
-         "associate-address --allow-reassociation` with the instance role "
-         "from IMDS. eipfloatd: two heartbeat links, role credentials from "
-         "the same IMDS, monitor every 10 s.")
-L.append("")
-L.append("Failover: time from the signal to the active node (SIGSTOP "
-         "then SIGKILL to every process of the node, a crash; or SIGTERM to "
-         "the daemon, a clean stop) to the "
-         "survivor's AssociateAddress reaching the emulator, from its call "
-         "log. min / median / max over %s runs per cell." % runs)
-L.append("")
-L.append("| stack | heartbeat | kill -9 -> AssociateAddress (s) | SIGTERM -> AssociateAddress (s) |")
-L.append("|---|---|---|---|")
-for c in cases:
-    L.append("| %s | %s | %s | %s |" % (
-        c.split("-")[0] + (" (defaults)" if c.endswith("default") else
-                           " (equal)"), settings[c],
-        mmm(nums(c, "failover_KILL"), "%.3f"),
-        mmm(nums(c, "failover_TERM"), "%.3f")))
-fails = sum(1 for (c, m), v in data.items() if m.startswith("failover")
-            for x in v if x in ("", "none"))
-if fails:
-    L.append("")
-    L.append("%d run(s) saw no takeover within 30 s and are left out." %
-             fails)
-for c in cases:
-    n = sum(len(data.get((c, "unsettled_" + s), [])) for s in ("KILL", "TERM"))
-    if n:
-        L.append("")
-        L.append("%s: %d start(s) did not settle with node a active and "
-                 "node b standby within 30 s (for keepalived: node b "
-                 "became MASTER first, so with nopreempt node a stayed "
-                 "BACKUP); they were redone and are not samples." % (c, n))
-L.append("")
-L.append("What the numbers include: for keepalived, the detection (3 "
-         "advertisements + skew), then the start of the notify script and "
-         "of awscli (Python), its IMDSv2 round trips for the role "
-         "credentials, then the call; for eipfloatd, the detection "
-         "(timeout_ms after the last heartbeat heard, which left up to one "
-         "interval before the kill), then the call with credentials it "
-         "already holds. On SIGTERM keepalived sends a priority-0 "
-         "advertisement, eipfloatd a LEAVE on both links.")
-L.append("")
-L.append("Idle, both nodes settled (ACTIVE/MASTER on node a): CPU in %% of "
-         "one core per %s s window and RSS (KiB, all processes of the "
-         "node), min / median / max over the windows of %s s in total." % (
-             int(idle) // 10 or 1, idle))
-L.append("")
-L.append("| stack | node | CPU %% | CPU s in %s s | RSS KiB |" % idle)
-L.append("|---|---|---|---|---|")
-for c in cases:
-    for n, role in (("a", "active"), ("b", "standby")):
-        tot = nums(c, "cpu_s_total_" + n)
-        L.append("| %s | %s | %s | %s | %s |" % (
-            c, role, mmm(nums(c, "cpu_pct_" + n), "%.3f"),
-            "%.2f" % tot[0] if tot else "n/a",
-            mmm(nums(c, "rss_kib_" + n), "%.0f")))
-L.append("")
-L.append("Raw numbers: bench/results.tsv (case, metric, value).")
-open(out, "w").write("\n".join(L) + "\n")
-print("\n".join(L))
-PY
+# --- report and pictures -----------------------------------------------------
+"$PYTHON3" "$top_srcdir/bench/report.py" "$RAW" "$OUT" "$PICS" "$T/tl" \
+	"$CMDLINE" "$RUNS" "$IDLE" "$EIPFLOATD" "$RTT_LO" "$RTT_HI" "$PROBE_MS" ||
+	FAILED=1

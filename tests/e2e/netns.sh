@@ -145,7 +145,8 @@ topo_down() {
 # --- the emulator --------------------------------------------------------
 
 # emu_start [OWNER]: OWNER a, b or none (default) holds the EIP at start.
-# CRED_TTL (seconds) sets the lifetime of role credentials.
+# CRED_TTL (seconds) sets the lifetime of role credentials; EMU_ARGS are
+# more ec2emu.py options (the bench's --tls-cert/--tls-key).
 emu_start() {
 	case ${1:-none} in
 	a) assoc=", \"instance_id\": \"$IA\"" ;;
@@ -171,7 +172,7 @@ EOF
 	rm -f "$T/emu.ready"
 	ip netns exec "$NS_X" "$PYTHON3" "$top_srcdir/tests/ec2emu.py" \
 		--world "$T/world.json" --listen "$EMU_IP" --port 8000 \
-		--imds "$EMU_IP:80" --ready-file "$T/emu.ready" \
+		--imds "$EMU_IP:80" --ready-file "$T/emu.ready" ${EMU_ARGS:-} \
 		>"$T/emu.out" 2>>"$T/emu.log" &
 	EMU_PID=$!
 	track "$EMU_PID"
