@@ -12,6 +12,8 @@
  *   ELECT_EV_TICK whenever elect_next_deadline() comes due (re-arm the timer
  *   after every step; extra TICKs are harmless). ELECT_EV_SHUTDOWN on
  *   SIGTERM, then carry out its actions and exit.
+ * The shell translates with elect_map.h (configuration, heartbeats,
+ * resource owners, log levels), so this header includes nothing of theirs.
  * After each step, in this order: log `reason` at `level` if not empty;
  * CANCEL; VERIFY; ACQUIRE; SEND (heartbeats carry elect_role(), elect_term(),
  * elect_eligible()); HOOK for role `to`; READY; LEAVE.

@@ -1,22 +1,15 @@
 /*
  * test_wire.c - the heartbeat packet (layout, MAC, every rejection reason,
- * replay rules, RTT echo); link.c's sockets are tests/test_link.c.
+ * replay rules, RTT echo); link.c's sockets are in test_link.c.
  * `test_wire --write-seeds DIR` writes the fuzzing seeds for fuzz_wire.
  */
 #include "check.h"
-#include "config.h"
 #include "log.h"
-#include "util.h"
 #include "wire.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
