@@ -731,12 +731,12 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->guarded = elect_guarded(&d->el);
 	s->reason = elect_last_reason(&d->el);
 	s->peer_name = c->nodes[c->peer].name;
-	s->peer_known = d->peer_incarnation != 0;
-	s->peer_alive = d->links_open && link_peer_alive(&d->links, now);
-	s->peer_state = d->peer_role;
-	s->peer_priority = d->peer_priority;
-	s->peer_healthy = d->peer_eligible;
-	s->peer_term = d->peer_term;
+	s->peer_known = elect_peer_state(&d->el, now) != ELECT_PEER_UNKNOWN;
+	s->peer_alive = elect_peer_alive(&d->el, now);
+	s->peer_state = elect_peer(&d->el)->role;
+	s->peer_priority = elect_peer(&d->el)->priority;
+	s->peer_healthy = elect_peer(&d->el)->eligible;
+	s->peer_term = elect_peer(&d->el)->term;
 	s->peer_instance = d->peer_instance;
 	s->nlinks = d->links_open ? d->links.nlinks : 0;
 	for (unsigned i = 0; i < s->nlinks; i++) {
