@@ -11,6 +11,7 @@
 #include "ctl.h"
 #include "dump.h"
 #include "elect.h"
+#include "elect_map.h"
 #include "hooks.h"
 #include "http.h"
 #include "imds.h"
@@ -81,13 +82,8 @@ struct daemon {
 	int pending_verify, pending_acquire;
 	uint64_t acquire_started_ms; /* the takeover decision */
 
-	/* the peer as its heartbeats describe it */
+	/* the peer's instance, from its heartbeats, for the resources */
 	char peer_instance[CONFIG_ID_MAX];
-	uint64_t peer_incarnation;
-	enum elect_role peer_role;
-	unsigned peer_priority;
-	int peer_eligible;
-	uint64_t peer_term;
 
 	unsigned long reloads_ok, reloads_failed, dumps, transitions;
 	unsigned long transitions_to[STATUS_ROLES];
@@ -131,7 +127,10 @@ on_owner(void *arg, enum resource_owner owner, const char *detail)
 {
 	struct daemon *d = arg;
 	struct elect_event ev = {
-		.type = ELECT_EV_OWNER, .owner = owner, .detail = detail};
+		.type = ELECT_EV_OWNER,
+		.owner = elect_map_owner(owner),
+		.detail = detail,
+	};
 
 	feed(d, &ev);
 }
@@ -276,9 +275,9 @@ apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 			.term = elect_term(&d->el),
 		};
 
-		log_fields_msg(a->level, &f, "%s", a->reason);
+		log_fields_msg(elect_map_level(a->level), &f, "%s", a->reason);
 	} else if (a->reason[0]) {
-		log_msg(a->level, "%s", a->reason);
+		log_msg(elect_map_level(a->level), "%s", a->reason);
 	}
 	if (a->from != a->to) {
 		d->transitions++;
@@ -354,7 +353,7 @@ link_fill(void *arg, struct wire_msg *m)
 	struct daemon *d = arg;
 	enum elect_role role = elect_role(&d->el);
 
-	m->state = (enum wire_state)role;
+	m->state = elect_map_role_to_wire(role);
 	m->priority = (uint8_t)d->cfg.nodes[d->cfg.self].priority;
 	m->eligible = (uint8_t)elect_eligible(&d->el);
 	m->term = elect_term(&d->el);
@@ -379,26 +378,11 @@ static void
 link_msg(void *arg, unsigned link, const struct wire_msg *m, uint64_t now)
 {
 	struct daemon *d = arg;
-	struct elect_event ev = {
-		.type = m->type == WIRE_LEAVE ? ELECT_EV_PEER_LEAVE
-					      : ELECT_EV_PEER_HEARTBEAT,
-		.peer =
-			{
-				.role = (enum elect_role)m->state,
-				.priority = m->priority,
-				.eligible = m->eligible,
-				.term = m->term,
-				.incarnation = m->incarnation,
-			},
-	};
+	struct elect_event ev;
 
 	if (d->stopping)
 		return;
-	d->peer_incarnation = m->incarnation;
-	d->peer_role = (enum elect_role)m->state;
-	d->peer_priority = m->priority;
-	d->peer_eligible = m->eligible;
-	d->peer_term = m->term;
+	elect_map_msg(m, &ev);
 	learn_peer_instance(d, m->instance_id);
 	feed(d, &ev);
 }
@@ -623,7 +607,7 @@ static void
 on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct daemon *d = w->data;
-	struct elect_config ec;
+	struct elect_params ep;
 	struct config *next;
 	char err[512], summary[1024];
 
@@ -648,8 +632,8 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	memcpy(&d->cfg, next, sizeof(d->cfg));
 	d->reloads_ok++;
 	link_set_config(&d->links, &d->cfg);
-	elect_config_from(&ec, &d->cfg);
-	elect_reconfigure(&d->el, &ec);
+	elect_map_params(&ep, &d->cfg);
+	elect_reconfigure(&d->el, &ep);
 	hooks_reload(d->hooks, &d->cfg);
 	check_reload(d->check, &d->cfg);
 	elect_schedule(d, util_now_ms());
@@ -700,36 +684,18 @@ dump_aws(const struct daemon *d, FILE *out)
 static void
 dump_write(struct daemon *d, FILE *out)
 {
-	char summary[1024], line[512];
-	uint64_t now = util_now_ms(), since = elect_since(&d->el);
-	const char *pname = d->cfg.nodes[d->cfg.peer].name;
+	char summary[1024], el[2048];
+	uint64_t now = util_now_ms();
 
 	config_summary(&d->cfg, summary, sizeof(summary));
 	fprintf(out, "eipfloatd %s pid %ld incarnation %016" PRIx64 "\n",
 		PACKAGE_VERSION, (long)getpid(), d->incarnation);
 	fprintf(out, "config: %s: %s\n", d->opt->config_path, summary);
 	fprintf(out, "uptime: %" PRIu64 " s\n", (now - d->started_ms) / 1000);
-	fprintf(out, "state: %s\n", elect_role_name(elect_role(&d->el)));
-	fprintf(out, "since: %" PRIu64 ".%03" PRIu64 " s ago\n",
-		(now - since) / 1000, (now - since) % 1000);
-	fprintf(out, "term: %" PRIu64 "\n", elect_term(&d->el));
-	fprintf(out, "guarded: %s\n", elect_guarded(&d->el) ? "yes" : "no");
-	fprintf(out, "reason: %s\n", elect_last_reason(&d->el));
-	elect_describe(&d->el, now, line, sizeof(line));
-	fprintf(out, "%s\n", line);
-	if (d->peer_incarnation)
-		fprintf(out,
-			"peer: %s %s, state %s, priority %u, %s, term %" PRIu64
-			", incarnation %016" PRIx64 ", instance %s\n",
-			pname,
-			link_peer_alive(&d->links, now) ? "alive" : "silent",
-			elect_role_name(d->peer_role), d->peer_priority,
-			d->peer_eligible ? "healthy" : "unhealthy",
-			d->peer_term, d->peer_incarnation,
-			d->peer_instance[0] ? d->peer_instance : "(unknown)");
-	else
-		fprintf(out, "peer: %s never heard, instance %s\n", pname,
-			d->peer_instance[0] ? d->peer_instance : "(unknown)");
+	elect_describe(&d->el, now, el, sizeof(el));
+	fputs(el, out);
+	fprintf(out, "peer instance: %s\n",
+		d->peer_instance[0] ? d->peer_instance : "(unknown)");
 	if (d->links_open)
 		link_dump(&d->links, out);
 	if (d->check)
@@ -787,12 +753,12 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->guarded = elect_guarded(&d->el);
 	s->reason = elect_last_reason(&d->el);
 	s->peer_name = c->nodes[c->peer].name;
-	s->peer_known = d->peer_incarnation != 0;
-	s->peer_alive = d->links_open && link_peer_alive(&d->links, now);
-	s->peer_state = d->peer_role;
-	s->peer_priority = d->peer_priority;
-	s->peer_healthy = d->peer_eligible;
-	s->peer_term = d->peer_term;
+	s->peer_known = elect_peer_state(&d->el, now) != ELECT_PEER_UNKNOWN;
+	s->peer_alive = elect_peer_alive(&d->el, now);
+	s->peer_state = elect_peer(&d->el)->role;
+	s->peer_priority = elect_peer(&d->el)->priority;
+	s->peer_healthy = elect_peer(&d->el)->eligible;
+	s->peer_term = elect_peer(&d->el)->term;
 	s->peer_instance = d->peer_instance;
 	s->nlinks = d->links_open ? d->links.nlinks : 0;
 	for (unsigned i = 0; i < s->nlinks; i++) {
@@ -921,7 +887,7 @@ modules_open(struct daemon *d)
 {
 	struct link_ops ops = {
 		.arg = d, .fill = link_fill, .on_msg = link_msg};
-	struct elect_config ec;
+	struct elect_params ep;
 	struct elect_event start = {.type = ELECT_EV_START};
 	char err[512];
 
@@ -929,8 +895,8 @@ modules_open(struct daemon *d)
 		log_err("cannot start: no randomness for the incarnation");
 		return -1;
 	}
-	elect_config_from(&ec, &d->cfg);
-	elect_init(&d->el, &ec, util_now_ms());
+	elect_map_params(&ep, &d->cfg);
+	elect_init(&d->el, &ep, util_now_ms());
 	ev_timer_init(&d->elect_timer, on_elect_timer, 0., 0.);
 	d->elect_timer.data = d;
 	d->hooks = hooks_new(d->loop, &d->cfg);
