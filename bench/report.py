@@ -214,7 +214,7 @@ add("|---|---|---|---|---|---|---|---|")
 for stack in ("eipfloatd-hz", "keepalived-hz"):
     for hz in ("5", "20", "100"):
         c = "%s-%s" % (stack, hz)
-        if not data.get((c, "cpu_ms_per_s_a")):
+        if not data.get((c, "cpu_s_total_a")):
             continue
         for n, role in (("a", "active"), ("b", "standby")):
             tot = nums(c, "cpu_s_total_" + n)
@@ -223,14 +223,21 @@ for stack in ("eipfloatd-hz", "keepalived-hz"):
                 mmm(nums(c, "cpu_ms_per_s_" + n), "%.2f"),
                 "%.2f in %.0f s" % (tot[0], med(nums(c, "window_s")))
                 if tot else "n/a",
-                "%.0f" % med(nums(c, "rss_kib_" + n)),
-                "%.0f" % med(nums(c, "pss_kib_" + n)),
-                "%.0f" % med(nums(c, "uss_kib_" + n))))
+                mmm(nums(c, "rss_kib_" + n), "%.0f").split(" / ")[1]
+                if nums(c, "rss_kib_" + n) else "n/a",
+                mmm(nums(c, "pss_kib_" + n), "%.0f").split(" / ")[1]
+                if nums(c, "pss_kib_" + n) else "n/a",
+                mmm(nums(c, "uss_kib_" + n), "%.0f").split(" / ")[1]
+                if nums(c, "uss_kib_" + n) else "n/a"))
 add("")
 add("eipfloatd heartbeat intervals 200, 50 and 10 ms (timeout 5 intervals, "
     "at least 300 ms); keepalived VRRPv3 advert_int 0.2, 0.05 and 0.01 s. "
     "CPU time is counted in clock ticks (10 ms), so small values are "
     "coarse.")
+add("")
+if os.environ.get("BENCH_NOTE"):
+    add("")
+    add(os.environ["BENCH_NOTE"])
 add("")
 add("Raw numbers: bench/results.tsv (case, metric, value); the pictures "
     "are drawn by bench/report.py with gnuplot.")

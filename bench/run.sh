@@ -57,8 +57,14 @@ netns_require
 topo_up
 
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$T/raw.tsv"; }
+# Also into $RAW.partial as it goes: a long run's numbers survive a
+# temporary directory that vanished under it.
+record() {
+	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$T/raw.tsv"
+	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RAW.partial"
+}
 : >"$T/raw.tsv"
+: >"$RAW.partial"
 
 # --- HTTPS with a private CA, a round-trip time in front ---------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" \
@@ -193,7 +199,10 @@ start_node() {
 # memory runs only the stack's: no web service, no sniffer then).
 node_pids() { ip netns pids "$(ns_of "$1")" 2>/dev/null; }
 
-kill_everything() {
+# The kills and the reaping in one group with stderr to /dev/null, so
+# that bash's "Killed" job notices stay out of the output.
+kill_everything() { _kill_everything 2>/dev/null; }
+_kill_everything() {
 	probe_stop
 	for n in a b; do
 		for p in $(node_pids $n); do kill -9 "$p" 2>/dev/null; done
@@ -259,8 +268,11 @@ failover_run() {
 		# none sees another die (keepalived's VRRP child would take
 		# its parent's death as a stop and resign gracefully).
 		pids=$(node_pids a)
-		for p in $pids; do kill -STOP "$p"; done
-		for p in $pids; do kill -9 "$p"; done
+		{
+			for p in $pids; do kill -STOP "$p"; done
+			for p in $pids; do kill -9 "$p"; done
+			for p in $(pid_of a) $WEB_PID_a; do wait "$p"; done
+		} 2>/dev/null
 	else
 		# A clean shutdown of the node: the failover daemon and the
 		# web service stop together, as on poweroff.
@@ -359,7 +371,7 @@ conn_runs() {
 	for rtt in $RTT_LO $RTT_HI; do
 		u=$(api_url "$rtt")/
 		i=0
-		while [ "$i" -lt "$RUNS" ]; do
+		while [ "$i" -lt "${BENCH_CONN_RUNS:-$RUNS}" ]; do
 			ip netns exec "$NS_A" curl -s -o /dev/null --cacert "$T/ca.pem" \
 				-o /dev/null -w '%{time_starttransfer}\n' "$u" "$u" >"$T/curl.out" 2>/dev/null
 			record conn "cold_rtt$rtt" "$(sed -n 1p "$T/curl.out")"

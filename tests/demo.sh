@@ -166,12 +166,16 @@ seq=$(emu eval "seq()")
 t0=$(now_s)
 if [ "$mode" = netns ]; then
 	say "kill -9 node-$victim (the daemon, pid $(pid_of $victim), and its web service: a crash) at $(date -d "@$t0" '+%H:%M:%S.%3N')"
-	eval "kill -9 \$WEB_PID_$victim" 2>/dev/null
-	stop_node "$victim" KILL
-	eval "wait \$WEB_PID_$victim" 2>/dev/null
+	# Reaped inside the group: a shell's "Killed" job notice goes to
+	# /dev/null, not into the demo's output.
+	{
+		eval "kill -9 \$WEB_PID_$victim"
+		stop_node "$victim" KILL
+		eval "wait \$WEB_PID_$victim"
+	} 2>/dev/null
 else
 	say "kill -9 node-$victim (pid $(pid_of $victim)) at $(date -d "@$t0" '+%H:%M:%S.%3N')"
-	stop_node "$victim" KILL
+	stop_node "$victim" KILL 2>/dev/null
 fi
 i=0
 while [ "$i" -lt 80 ]; do

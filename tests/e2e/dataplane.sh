@@ -14,9 +14,11 @@
 # probe_gap FROM TO [SINCE]   webprobe.py gap: sets GAP, LAST_FROM,
 #                       FIRST_TO, BETWEEN, ANSWERS from $T/probe.log.
 #
-# A realistic propagation delay is 5000 ms: NGINX's "High Availability
-# for NGINX Plus on AWS" (keepalived + an Elastic IP) measured 5-6 s from
-# the AssociateAddress call to traffic reaching the new instance.
+# A realistic propagation delay is 5000 ms: NGINX's guide "Active-Passive
+# HA for NGINX Plus on AWS Using Elastic IP Addresses" (keepalived + an
+# EIP, https://docs.nginx.com/nginx/deployment-guides/amazon-web-services/
+# high-availability-keepalived/) measured 5-6 s from the reassociation to
+# traffic reaching the new instance.
 
 DP_DELAY_MS=${DP_DELAY_MS:-0}
 WEBPROBE=$top_srcdir/tests/e2e/webprobe.py
