@@ -5,7 +5,7 @@
  * actions back into I/O. All decisions live in elect.c.
  */
 #include "daemon.h"
-#include "check.h"
+#include "health.h"
 #include "config.h"
 #include "creds.h"
 #include "dump.h"
@@ -29,10 +29,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 #define LEAVE_COPIES 3
 #define AWS_RETRY_MIN_MS 1000
@@ -59,7 +55,7 @@ struct daemon {
 	uint64_t incarnation;
 	struct elect_state el;
 	struct hooks *hooks;
-	struct check *check;
+	struct health *health;
 
 	/* AWS: set up asynchronously (IMDS identity, then resource prepare) */
 	struct http_ctx *http;
@@ -307,12 +303,12 @@ on_elect_timer(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
-on_health(void *arg, enum check_health health, const char *reason)
+on_health(void *arg, enum health_status health, const char *reason)
 {
 	struct daemon *d = arg;
 	struct elect_event ev = {
 		.type = ELECT_EV_HEALTH,
-		.ok = health == CHECK_HEALTHY,
+		.ok = health == HEALTH_HEALTHY,
 		.detail = reason,
 	};
 
@@ -579,8 +575,8 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 		link_close(&d->links);
 		d->links_open = 0;
 	}
-	check_free(d->check);
-	d->check = NULL;
+	health_free(d->health);
+	d->health = NULL;
 	d->stop_deadline =
 		util_now_ms() + d->cfg.hook_timeout_ms + STOP_GRACE_MS;
 	ev_timer_init(&d->stop_timer, on_stop_timer, 0., 0.05);
@@ -624,7 +620,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	elect_config_from(&ec, &d->cfg);
 	elect_reconfigure(&d->el, &ec);
 	hooks_reload(d->hooks, &d->cfg);
-	check_reload(d->check, &d->cfg);
+	health_reload(d->health, &d->cfg);
 	elect_schedule(d, util_now_ms());
 	config_summary(&d->cfg, summary, sizeof(summary));
 	log_notice("reloaded %s: %s", d->opt->config_path, summary);
@@ -705,8 +701,8 @@ dump_write(struct daemon *d, FILE *out)
 			d->peer_instance[0] ? d->peer_instance : "(unknown)");
 	if (d->links_open)
 		link_dump(&d->links, out);
-	if (d->check)
-		check_dump(d->check, out);
+	if (d->health)
+		health_dump(d->health, out);
 	hooks_dump(d->hooks, out);
 	dump_aws(d, out);
 	if (d->res)
@@ -804,8 +800,8 @@ modules_open(struct daemon *d)
 	}
 	d->links_open = 1;
 	feed(d, &start);
-	d->check = check_new(d->loop, &d->cfg, on_health, d);
-	if (d->check == NULL) {
+	d->health = health_new(d->loop, &d->cfg, on_health, d);
+	if (d->health == NULL) {
 		log_err("cannot start: out of memory");
 		return -1;
 	}
@@ -821,8 +817,8 @@ modules_close(struct daemon *d)
 	if (d->links_open)
 		link_close(&d->links);
 	d->links_open = 0;
-	check_free(d->check);
-	d->check = NULL;
+	health_free(d->health);
+	d->health = NULL;
 	aws_close(d);
 	hooks_free(d->hooks);
 	d->hooks = NULL;

@@ -3,7 +3,7 @@
  * them: real shell scripts in a temporary directory, the daemon's log
  * captured from stderr, and no process left behind.
  */
-#include "../src/check.h"
+#include "health.h"
 #include "check.h"
 #include "hooks.h"
 #include "log.h"
@@ -279,17 +279,17 @@ event(const char *old_state, const char *new_state, const char *reason)
  * later, a healthy node turns unhealthy when the last `fall` results all
  * failed, an unhealthy one healthy when the last `rise` all passed.
  */
-static enum check_health
+static enum health_status
 oracle(const int *seq, int upto, unsigned fall, unsigned rise)
 {
-	enum check_health h = seq[0] ? CHECK_HEALTHY : CHECK_UNHEALTHY;
+	enum health_status h = seq[0] ? HEALTH_HEALTHY : HEALTH_UNHEALTHY;
 	int i, j;
 
 	fall = fall ? fall : 1;
 	rise = rise ? rise : 1;
 	for (i = 1; i <= upto; i++) {
-		unsigned need = h == CHECK_HEALTHY ? fall : rise;
-		int want = h == CHECK_HEALTHY ? 0 : 1, all = 1;
+		unsigned need = h == HEALTH_HEALTHY ? fall : rise;
+		int want = h == HEALTH_HEALTHY ? 0 : 1, all = 1;
 
 		if ((unsigned)i + 1 < need)
 			continue;
@@ -297,8 +297,8 @@ oracle(const int *seq, int upto, unsigned fall, unsigned rise)
 			if (seq[j] != want)
 				all = 0;
 		if (all)
-			h = h == CHECK_HEALTHY ? CHECK_UNHEALTHY
-					       : CHECK_HEALTHY;
+			h = h == HEALTH_HEALTHY ? HEALTH_UNHEALTHY
+					       : HEALTH_HEALTHY;
 	}
 	return h;
 }
@@ -326,16 +326,16 @@ test_counter_matches_oracle_for_all_sequences(void)
 	for (fall = 0; fall <= 5; fall++)
 		for (rise = 0; rise <= 5; rise++)
 			for (bits = 0; bits < (1u << LEN); bits++) {
-				struct check_counter c;
-				enum check_health prev = CHECK_UNKNOWN;
+				struct health_counter c;
+				enum health_status prev = HEALTH_UNKNOWN;
 
-				check_counter_init(&c, fall, rise);
+				health_counter_init(&c, fall, rise);
 				for (i = 0; i < LEN; i++) {
-					enum check_health want;
+					enum health_status want;
 					int changed;
 
 					seq[i] = (bits >> i) & 1;
-					changed = check_count(&c, seq[i]);
+					changed = health_count(&c, seq[i]);
 					want = oracle(seq, i, fall, rise);
 					if (c.health != want ||
 					    changed != (want != prev) ||
@@ -351,24 +351,24 @@ test_counter_matches_oracle_for_all_sequences(void)
 static void
 test_counter_hysteresis_examples(void)
 {
-	struct check_counter c;
+	struct health_counter c;
 
 	TEST("counter_first_result_decides_then_fall_and_rise_apply");
-	check_counter_init(&c, 3, 2);
-	CHECK(c.health == CHECK_UNKNOWN);
-	CHECK(check_count(&c, 1) == 1 && c.health == CHECK_HEALTHY);
-	CHECK(check_count(&c, 0) == 0 && check_count(&c, 0) == 0);
-	CHECK(check_count(&c, 1) == 0 && c.health == CHECK_HEALTHY);
-	CHECK(check_count(&c, 0) == 0 && check_count(&c, 0) == 0);
-	CHECK(check_count(&c, 0) == 1 && c.health == CHECK_UNHEALTHY);
-	CHECK(check_count(&c, 0) == 0 && c.fails == 4);
-	CHECK(check_count(&c, 1) == 0 && check_count(&c, 0) == 0);
-	CHECK(check_count(&c, 1) == 0);
-	CHECK(check_count(&c, 1) == 1);
-	CHECK(c.health == CHECK_HEALTHY);
+	health_counter_init(&c, 3, 2);
+	CHECK(c.health == HEALTH_UNKNOWN);
+	CHECK(health_count(&c, 1) == 1 && c.health == HEALTH_HEALTHY);
+	CHECK(health_count(&c, 0) == 0 && health_count(&c, 0) == 0);
+	CHECK(health_count(&c, 1) == 0 && c.health == HEALTH_HEALTHY);
+	CHECK(health_count(&c, 0) == 0 && health_count(&c, 0) == 0);
+	CHECK(health_count(&c, 0) == 1 && c.health == HEALTH_UNHEALTHY);
+	CHECK(health_count(&c, 0) == 0 && c.fails == 4);
+	CHECK(health_count(&c, 1) == 0 && health_count(&c, 0) == 0);
+	CHECK(health_count(&c, 1) == 0);
+	CHECK(health_count(&c, 1) == 1);
+	CHECK(c.health == HEALTH_HEALTHY);
 
-	check_counter_init(&c, 3, 2);
-	CHECK(check_count(&c, 0) == 1 && c.health == CHECK_UNHEALTHY);
+	health_counter_init(&c, 3, 2);
+	CHECK(health_count(&c, 0) == 1 && c.health == HEALTH_UNHEALTHY);
 }
 
 /* ---- hooks ------------------------------------------------------------ */
@@ -889,12 +889,12 @@ test_hooks_free_kills_running_hook(void)
 
 struct changes {
 	int n;
-	enum check_health health[16];
+	enum health_status health[16];
 	char reason[16][512];
 };
 
 static void
-on_change(void *arg, enum check_health health, const char *reason)
+on_change(void *arg, enum health_status health, const char *reason)
 {
 	struct changes *c = arg;
 
@@ -930,7 +930,7 @@ static void
 test_check_falls_and_rises(void)
 {
 	struct config cfg;
-	struct check *k;
+	struct health *k;
 	struct changes ch;
 	char *dump = NULL;
 	size_t dumplen = 0;
@@ -948,29 +948,29 @@ test_check_falls_and_rises(void)
 	cfg.check_fall = 3;
 	cfg.check_rise = 2;
 	capture_start();
-	k = check_new(loop, &cfg, on_change, &ch);
-	CHECK(check_state(k) == CHECK_UNKNOWN);
+	k = health_new(loop, &cfg, on_change, &ch);
+	CHECK(health_current(k) == HEALTH_UNKNOWN);
 	CHECK(wait_changes(&ch, 1));
-	CHECK(ch.health[0] == CHECK_HEALTHY);
+	CHECK(ch.health[0] == HEALTH_HEALTHY);
 	CHECK(strcmp(ch.reason[0], "first check passed") == 0);
 
 	write_file("state", "down\n", 0644);
 	CHECK(wait_changes(&ch, 2));
-	CHECK(ch.health[1] == CHECK_UNHEALTHY);
+	CHECK(ch.health[1] == HEALTH_UNHEALTHY);
 	CHECK(strcmp(ch.reason[1],
 		     "check failed 3 times: exit 7: service down") == 0);
-	CHECK(check_state(k) == CHECK_UNHEALTHY);
+	CHECK(health_current(k) == HEALTH_UNHEALTHY);
 
 	write_file("state", "up\n", 0644);
 	CHECK(wait_changes(&ch, 3));
-	CHECK(ch.health[2] == CHECK_HEALTHY);
+	CHECK(ch.health[2] == HEALTH_HEALTHY);
 	CHECK(strcmp(ch.reason[2], "check passed 2 times") == 0);
 	run_for(200);
 	CHECK(ch.n == 3);
 	f = open_memstream(&dump, &dumplen);
-	check_dump(k, f);
+	health_dump(k, f);
 	fclose(f);
-	check_free(k);
+	health_free(k);
 	capture_end();
 	CHECK(strstr(logbuf, "notice: health: healthy -> unhealthy: check "
 			     "failed 3 times: exit 7: service down") != NULL);
@@ -986,7 +986,7 @@ static void
 test_check_timeout(void)
 {
 	struct config cfg;
-	struct check *k;
+	struct health *k;
 	struct changes ch;
 	long pid;
 
@@ -998,23 +998,23 @@ test_check_timeout(void)
 	cfg.check_interval_ms = 60000;
 	cfg.check_timeout_ms = 200;
 	capture_start();
-	k = check_new(loop, &cfg, on_change, &ch);
+	k = health_new(loop, &cfg, on_change, &ch);
 	CHECK(wait_changes(&ch, 1));
 	capture_end();
-	CHECK(ch.health[0] == CHECK_UNHEALTHY);
+	CHECK(ch.health[0] == HEALTH_UNHEALTHY);
 	CHECK(strcmp(ch.reason[0], "first check failed: timed out after "
 				   "200 ms (signal 15)") == 0);
 	pid = read_pid("hang.pid");
 	CHECK(pid > 0);
 	CHECK(wait_gone(pid, 0));
-	check_free(k);
+	health_free(k);
 }
 
 static void
 test_check_never_overlaps(void)
 {
 	struct config cfg;
-	struct check *k;
+	struct health *k;
 	struct changes ch;
 	char runs[1024];
 	int n = 0;
@@ -1031,23 +1031,23 @@ test_check_never_overlaps(void)
 	cfg.check_fall = 1;
 	cfg.check_rise = 1;
 	capture_start();
-	k = check_new(loop, &cfg, on_change, &ch);
+	k = health_new(loop, &cfg, on_change, &ch);
 	deadline = util_now_ms() + 10000;
 	while (util_now_ms() < deadline && n < 8) {
 		run_for(50);
 		n = read_file("runs", runs, sizeof(runs)) / 2;
 	}
-	check_free(k);
+	health_free(k);
 	capture_end();
 	CHECK(n >= 8);
-	CHECK(ch.n == 1 && ch.health[0] == CHECK_HEALTHY);
+	CHECK(ch.n == 1 && ch.health[0] == HEALTH_HEALTHY);
 }
 
 static void
 test_check_without_command(void)
 {
 	struct config cfg;
-	struct check *k;
+	struct health *k;
 	struct changes ch;
 	char *dump = NULL;
 	size_t dumplen = 0;
@@ -1056,24 +1056,24 @@ test_check_without_command(void)
 	TEST("no_check_command_means_always_healthy_and_nothing_spawned");
 	memset(&ch, 0, sizeof(ch));
 	base_config(&cfg);
-	k = check_new(loop, &cfg, on_change, &ch);
-	CHECK(check_state(k) == CHECK_HEALTHY);
+	k = health_new(loop, &cfg, on_change, &ch);
+	CHECK(health_current(k) == HEALTH_HEALTHY);
 	run_for(100);
 	CHECK(ch.n == 0);
-	CHECK(check_state(k) == CHECK_HEALTHY);
+	CHECK(health_current(k) == HEALTH_HEALTHY);
 	f = open_memstream(&dump, &dumplen);
-	check_dump(k, f);
+	health_dump(k, f);
 	fclose(f);
 	CHECK(strcmp(dump, "check: none configured: healthy\n") == 0);
 	free(dump);
-	check_free(k);
+	health_free(k);
 }
 
 static void
 test_check_reload(void)
 {
 	struct config cfg;
-	struct check *k;
+	struct health *k;
 	struct changes ch;
 
 	TEST("reload_removing_the_check_command_makes_the_node_healthy");
@@ -1083,13 +1083,13 @@ test_check_reload(void)
 		     sizeof(cfg.check_command));
 	cfg.check_interval_ms = 50;
 	capture_start();
-	k = check_new(loop, &cfg, on_change, &ch);
+	k = health_new(loop, &cfg, on_change, &ch);
 	CHECK(wait_changes(&ch, 1));
-	CHECK(ch.health[0] == CHECK_UNHEALTHY);
+	CHECK(ch.health[0] == HEALTH_UNHEALTHY);
 	CHECK(strcmp(ch.reason[0], "first check failed: exit 1: nope") == 0);
 	cfg.check_command[0] = '\0';
-	check_reload(k, &cfg);
-	CHECK(ch.n == 2 && ch.health[1] == CHECK_HEALTHY);
+	health_reload(k, &cfg);
+	CHECK(ch.n == 2 && ch.health[1] == HEALTH_HEALTHY);
 	CHECK(strcmp(ch.reason[1], "check.command removed") == 0);
 	run_for(200);
 	CHECK(ch.n == 2);
@@ -1097,12 +1097,12 @@ test_check_reload(void)
 	TEST("reload_with_a_new_command_keeps_health_until_fall_failures");
 	util_strlcpy(cfg.check_command, "exit 2", sizeof(cfg.check_command));
 	cfg.check_fall = 2;
-	check_reload(k, &cfg);
-	CHECK(check_state(k) == CHECK_HEALTHY);
+	health_reload(k, &cfg);
+	CHECK(health_current(k) == HEALTH_HEALTHY);
 	CHECK(wait_changes(&ch, 3));
-	CHECK(ch.health[2] == CHECK_UNHEALTHY);
+	CHECK(ch.health[2] == HEALTH_UNHEALTHY);
 	CHECK(strcmp(ch.reason[2], "check failed 2 times: exit 2") == 0);
-	check_free(k);
+	health_free(k);
 	capture_end();
 }
 
