@@ -135,12 +135,9 @@ on_acquired(void *arg, int rc, const char *detail)
 	struct elect_event ev = {
 		.type = ELECT_EV_ACQUIRED, .ok = rc == 0, .detail = detail};
 
-	if (rc == 0) {
+	/* resource.c has logged it; this is for the dump's counters. */
+	if (rc == 0)
 		d->last_acquire_ms = util_now_ms() - d->acquire_started_ms;
-		log_notice("failover: resources on this node %" PRIu64
-			   " ms after the takeover decision",
-			   d->last_acquire_ms);
-	}
 	feed(d, &ev);
 }
 
