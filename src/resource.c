@@ -205,18 +205,27 @@ resource_set_peer_instance(struct resource_set *set, const char *id)
 		     sizeof(set->ids.peer_instance));
 }
 
-static void (*op_fn(const struct resource_driver *drv,
-		    enum resource_op op))(struct resource_item *)
+/* prepare and verify: one call per driver with all of its items. */
+static void
+start_batch(struct resource_set *set, enum resource_op op,
+	    const struct resource_driver *drv)
 {
-	switch (op) {
-	case RESOURCE_OP_PREPARE:
-		return drv->prepare;
-	case RESOURCE_OP_VERIFY:
-		return drv->verify;
-	case RESOURCE_OP_ACQUIRE:
-		return drv->acquire;
-	}
-	return NULL;
+	struct resource_item *batch[CONFIG_MAX_RESOURCES];
+	void (*fn)(struct resource_item *const *, unsigned) =
+		op == RESOURCE_OP_PREPARE ? drv->prepare : drv->verify;
+	unsigned n = 0;
+
+	if (fn == NULL)
+		return;
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->items[i].drv == drv) {
+			batch[n++] = &set->items[i];
+			set->items[i].owes |= 1u << op;
+		}
+	if (n == 0)
+		return;
+	set->ops[op].pending += n;
+	fn(batch, n);
 }
 
 /*
@@ -238,15 +247,21 @@ start(struct resource_set *set, enum resource_op op)
 	o->failed = 0;
 	o->err[0] = '\0';
 	o->start_ms = util_now_ms();
-	for (unsigned i = 0; i < set->n; i++) {
-		struct resource_item *it = &set->items[i];
-		void (*fn)(struct resource_item *) = op_fn(it->drv, op);
+	switch (op) {
+	case RESOURCE_OP_PREPARE:
+	case RESOURCE_OP_VERIFY:
+		for (size_t k = 0; k < sizeof(drivers) / sizeof(drivers[0]); k++)
+			start_batch(set, op, drivers[k]);
+		break;
+	case RESOURCE_OP_ACQUIRE:
+		for (unsigned i = 0; i < set->n; i++) {
+			struct resource_item *it = &set->items[i];
 
-		if (fn == NULL)
-			continue;
-		it->owes |= bit;
-		o->pending++;
-		fn(it);
+			it->owes |= bit;
+			o->pending++;
+			it->drv->acquire(it);
+		}
+		break;
 	}
 	if (--o->pending == 0)
 		loop_defer_soon(&o->defer);
@@ -454,6 +469,31 @@ dump_item(const struct resource_item *it, FILE *out, unsigned idx)
 	if (it->drv->describe != NULL)
 		it->drv->describe(it, extra, sizeof(extra));
 	fprintf(out, "%s\n", extra);
+}
+
+unsigned
+resource_count(const struct resource_set *set)
+{
+	return set->n;
+}
+
+const struct ec2_ctx *
+resource_ec2(const struct resource_set *set)
+{
+	return set->ec2;
+}
+
+void
+resource_info(const struct resource_set *set, unsigned i,
+	      struct resource_info *out)
+{
+	const struct resource_item *it = &set->items[i];
+
+	out->type = it->drv->type;
+	out->id = it->name;
+	out->owner = it->owner;
+	out->owner_id = it->owner_id;
+	out->seen_wall_ms = it->seen_wall_ms;
 }
 
 void

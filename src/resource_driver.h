@@ -70,9 +70,14 @@ struct resource_driver {
 	/* Fill it->name, allocate it->priv; -1 only when out of memory. */
 	int (*init)(struct resource_item *it);
 	void (*fini)(struct resource_item *it);
+	/*
+	 * prepare and verify get every item of the type at once, so that one
+	 * API call can answer for all (one DescribeAddresses for every EIP);
+	 * each item is still answered on its own.
+	 */
 	/* Resolve what verify needs (NULL: nothing). Only with needs_aws. */
-	void (*prepare)(struct resource_item *it);
-	void (*verify)(struct resource_item *it);
+	void (*prepare)(struct resource_item *const *items, unsigned n);
+	void (*verify)(struct resource_item *const *items, unsigned n);
 	/* Make it this node's; it->attempts, it->elapsed_ms when done. */
 	void (*acquire)(struct resource_item *it);
 	/* Drop any request in flight; no resource_item_done() follows. */

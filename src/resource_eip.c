@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct batch;
+
 struct eip {
 	char alloc_id[EC2_ID_MAX]; /* configured or resolved from public_ip */
-	struct ec2_call *prep, *verify, *assoc; /* in flight */
+	struct batch *prep, *verify; /* shared DescribeAddresses in flight */
+	struct ec2_call *assoc;
 };
 
 static void
@@ -37,15 +40,52 @@ eip_init(struct resource_item *it)
 	return 0;
 }
 
+/*
+ * One DescribeAddresses answers for every EIP of the group (prepare: by
+ * public IP, verify: by allocation id). The batch is shared by its items;
+ * cancelling one takes it out, the last one out cancels the call.
+ */
+struct batch {
+	struct ec2_call *call;
+	enum resource_op op;
+	struct resource_item *items[CONFIG_MAX_RESOURCES];
+	unsigned n, live;
+};
+
+static struct batch **
+slot(struct resource_item *it, enum resource_op op)
+{
+	struct eip *e = it->priv;
+
+	return op == RESOURCE_OP_PREPARE ? &e->prep : &e->verify;
+}
+
+static void
+leave(struct resource_item *it, enum resource_op op)
+{
+	struct batch **sp = slot(it, op), *b = *sp;
+
+	if (b == NULL)
+		return;
+	*sp = NULL;
+	for (unsigned i = 0; i < b->n; i++)
+		if (b->items[i] == it)
+			b->items[i] = NULL;
+	if (--b->live == 0) {
+		ec2_cancel(b->call);
+		free(b);
+	}
+}
+
 static void
 eip_cancel(struct resource_item *it)
 {
 	struct eip *e = it->priv;
 
-	ec2_cancel(e->prep);
-	ec2_cancel(e->verify);
+	leave(it, RESOURCE_OP_PREPARE);
+	leave(it, RESOURCE_OP_VERIFY);
 	ec2_cancel(e->assoc);
-	e->prep = e->verify = e->assoc = NULL;
+	e->assoc = NULL;
 }
 
 static void
@@ -56,21 +96,57 @@ eip_fini(struct resource_item *it)
 	it->priv = NULL;
 }
 
+/* Answer every item still in the batch, then free it. */
+static void
+batch_answer(struct batch *b, const struct ec2_result *res,
+	     void (*one)(struct resource_item *, const struct ec2_result *,
+			 const char *))
+{
+	char why[600];
+
+	if (res->rc != 0)
+		snprintf(why, sizeof(why), "DescribeAddresses: %s: %s",
+			 res->code, res->message);
+	/* Detach first: an answer may start the next batch at once. */
+	for (unsigned i = 0; i < b->n; i++)
+		if (b->items[i] != NULL)
+			*slot(b->items[i], b->op) = NULL;
+	for (unsigned i = 0; i < b->n; i++)
+		if (b->items[i] != NULL)
+			one(b->items[i], res, res->rc != 0 ? why : NULL);
+	free(b);
+}
+
+static struct batch *
+batch_new(struct resource_item *const *items, unsigned n,
+	  enum resource_op op)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->op = op;
+	for (unsigned i = 0; i < n; i++) {
+		leave(items[i], op);
+		b->items[b->n++] = items[i];
+		*slot(items[i], op) = b;
+	}
+	b->live = b->n;
+	return b;
+}
+
 /* ---- prepare: public_ip -> allocation id ---- */
 
 static void
-on_prepared(void *arg, const struct ec2_result *res)
+prepared_one(struct resource_item *it, const struct ec2_result *res,
+	     const char *err)
 {
-	struct resource_item *it = arg;
 	struct eip *e = it->priv;
 	char why[600];
 	size_t j;
 
-	e->prep = NULL;
-	if (res->rc != 0) {
-		snprintf(why, sizeof(why), "DescribeAddresses: %s: %s",
-			 res->code, res->message);
-		resource_item_done(it, RESOURCE_OP_PREPARE, -1, why);
+	if (err != NULL) {
+		resource_item_done(it, RESOURCE_OP_PREPARE, -1, err);
 		return;
 	}
 	for (j = 0; j < res->naddresses; j++)
@@ -91,21 +167,42 @@ on_prepared(void *arg, const struct ec2_result *res)
 }
 
 static void
-eip_prepare(struct resource_item *it)
+on_prepared(void *arg, const struct ec2_result *res)
 {
-	struct eip *e = it->priv;
-	const char *ip = it->cfg.public_ip;
+	batch_answer(arg, res, prepared_one);
+}
 
-	ec2_cancel(e->prep);
-	e->prep = NULL;
-	if (e->alloc_id[0] != '\0') {
-		resource_item_done(it, RESOURCE_OP_PREPARE, 0, NULL);
-		return;
+static void
+eip_prepare(struct resource_item *const *items, unsigned n)
+{
+	struct resource_item *todo[CONFIG_MAX_RESOURCES];
+	const char *ips[CONFIG_MAX_RESOURCES];
+	struct batch *b;
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct eip *e = items[i]->priv;
+
+		if (e->alloc_id[0] != '\0') {
+			resource_item_done(items[i], RESOURCE_OP_PREPARE, 0,
+					   NULL);
+			continue;
+		}
+		ips[k] = items[i]->cfg.public_ip;
+		todo[k++] = items[i];
 	}
-	e->prep = ec2_describe_addresses(it->ec2, NULL, 0, &ip, 1, NULL,
-					 on_prepared, it);
-	if (e->prep == NULL)
-		resource_item_done(it, RESOURCE_OP_PREPARE, -1, "cannot start DescribeAddresses");
+	if (k == 0)
+		return;
+	b = batch_new(todo, k, RESOURCE_OP_PREPARE);
+	if (b != NULL)
+		b->call = ec2_describe_addresses(todo[0]->ec2, NULL, 0, ips, k,
+						 NULL, on_prepared, b);
+	if (b == NULL || b->call == NULL)
+		for (unsigned i = 0; i < k; i++) {
+			leave(todo[i], RESOURCE_OP_PREPARE);
+			resource_item_done(todo[i], RESOURCE_OP_PREPARE, -1,
+					   "cannot start DescribeAddresses");
+		}
 }
 
 /* ---- verify ---- */
@@ -133,24 +230,19 @@ classify(const struct resource_ids *ids, const struct ec2_address *a)
 }
 
 static void
-on_verified(void *arg, const struct ec2_result *res)
+verified_one(struct resource_item *it, const struct ec2_result *res,
+	     const char *err)
 {
-	struct resource_item *it = arg;
-	struct eip *e = it->priv;
+	const struct eip *e = it->priv;
 	const struct ec2_address *a = NULL;
-	char why[600];
-	size_t j;
 
-	e->verify = NULL;
-	if (res->rc != 0) {
+	if (err != NULL) {
 		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL,
 				   "describe failed");
-		snprintf(why, sizeof(why), "DescribeAddresses: %s: %s",
-			 res->code, res->message);
-		resource_item_done(it, RESOURCE_OP_VERIFY, -1, why);
+		resource_item_done(it, RESOURCE_OP_VERIFY, -1, err);
 		return;
 	}
-	for (j = 0; j < res->naddresses && a == NULL; j++)
+	for (size_t j = 0; j < res->naddresses && a == NULL; j++)
 		if (strcmp(res->addresses[j].allocation_id, e->alloc_id) == 0)
 			a = &res->addresses[j];
 	if (a == NULL)
@@ -164,26 +256,48 @@ on_verified(void *arg, const struct ec2_result *res)
 }
 
 static void
-eip_verify(struct resource_item *it)
+on_verified(void *arg, const struct ec2_result *res)
 {
-	struct eip *e = it->priv;
-	const char *id = e->alloc_id;
+	batch_answer(arg, res, verified_one);
+}
 
-	/* A newer question replaces an older one still unanswered. */
-	ec2_cancel(e->verify);
-	e->verify = NULL;
-	if (e->alloc_id[0] == '\0' || it->ec2 == NULL) {
-		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL, "not prepared");
-		resource_item_done(it, RESOURCE_OP_VERIFY, 0, NULL);
+static void
+eip_verify(struct resource_item *const *items, unsigned n)
+{
+	struct resource_item *todo[CONFIG_MAX_RESOURCES];
+	const char *ids[CONFIG_MAX_RESOURCES];
+	struct batch *b;
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct eip *e = items[i]->priv;
+
+		/* A newer question replaces an older one still unanswered. */
+		leave(items[i], RESOURCE_OP_VERIFY);
+		if (e->alloc_id[0] == '\0' || items[i]->ec2 == NULL) {
+			resource_item_seen(items[i], RES_OWNER_UNKNOWN, NULL,
+					   "not prepared");
+			resource_item_done(items[i], RESOURCE_OP_VERIFY, 0,
+					   NULL);
+			continue;
+		}
+		ids[k] = e->alloc_id;
+		todo[k++] = items[i];
+	}
+	if (k == 0)
 		return;
-	}
-	e->verify = ec2_describe_addresses(it->ec2, &id, 1, NULL, 0, NULL,
-					   on_verified, it);
-	if (e->verify == NULL) {
-		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL,
-				   "describe failed");
-		resource_item_done(it, RESOURCE_OP_VERIFY, 0, NULL);
-	}
+	b = batch_new(todo, k, RESOURCE_OP_VERIFY);
+	if (b != NULL)
+		b->call = ec2_describe_addresses(todo[0]->ec2, ids, k, NULL, 0,
+						 NULL, on_verified, b);
+	if (b == NULL || b->call == NULL)
+		for (unsigned i = 0; i < k; i++) {
+			leave(todo[i], RESOURCE_OP_VERIFY);
+			resource_item_seen(todo[i], RES_OWNER_UNKNOWN, NULL,
+					   "describe failed");
+			resource_item_done(todo[i], RESOURCE_OP_VERIFY, 0,
+					   NULL);
+		}
 }
 
 /* ---- acquire ---- */

@@ -19,7 +19,7 @@ file_init(struct resource_item *it)
 }
 
 static void
-file_verify(struct resource_item *it)
+verify_one(struct resource_item *it)
 {
 	const struct resource_ids *ids = it->ids;
 	char buf[CONFIG_NAME_MAX + 2];
@@ -48,6 +48,13 @@ file_verify(struct resource_item *it)
 	else
 		resource_item_seen(it, RES_OWNER_OTHER, buf, "read");
 	resource_item_done(it, RESOURCE_OP_VERIFY, 0, NULL);
+}
+
+static void
+file_verify(struct resource_item *const *items, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		verify_one(items[i]);
 }
 
 /* Write our name to a temporary file and rename it over: atomic. */
