@@ -82,6 +82,14 @@ driver_for(enum config_resource_type type)
 	return NULL;
 }
 
+int
+resource_type_needs_aws(enum config_resource_type type)
+{
+	const struct resource_driver *drv = driver_for(type);
+
+	return drv != NULL && drv->needs_aws;
+}
+
 void
 resource_item_seen(struct resource_item *it, enum resource_owner owner,
 		   const char *id, const char *by)

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
+
 struct ev_loop;
 struct http_ctx;
 struct creds_ctx;
@@ -28,6 +30,9 @@ enum resource_owner {
 };
 
 const char *resource_owner_name(enum resource_owner owner);
+
+/* Whether resources of this type need the EC2 API (and IMDS, credentials). */
+int resource_type_needs_aws(enum config_resource_type type);
 
 struct resource_env {
 	struct ev_loop *loop;
