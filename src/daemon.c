@@ -9,6 +9,7 @@
 #include "config.h"
 #include "creds.h"
 #include "dump.h"
+#include "ec2_query.h"
 #include "elect.h"
 #include "hooks.h"
 #include "http.h"
@@ -480,8 +481,8 @@ aws_setup(struct daemon *d)
 		return;
 	}
 	if (d->endpoint[0] == '\0')
-		snprintf(d->endpoint, sizeof(d->endpoint),
-			 "https://ec2.%s.amazonaws.com", d->region);
+		(void)ec2_default_endpoint(d->region, d->endpoint,
+					   sizeof(d->endpoint));
 	resources_start(d);
 }
 
