@@ -48,7 +48,7 @@ struct ec2_call {
 	struct backoff_policy policy;
 	ec2_done_cb cb;
 	void *arg;
-	struct loop_defer next; /* first attempt and every backoff */
+	struct loop_defer attempt; /* first attempt and every backoff */
 	struct http_call *http;
 	struct creds_wait *wait;
 	unsigned attempts;
@@ -183,7 +183,7 @@ call_unlink(struct ec2_call *call)
 static void
 call_quiesce(struct ec2_call *call)
 {
-	loop_defer_cancel(&call->next);
+	loop_defer_cancel(&call->attempt);
 	if (call->http != NULL) {
 		http_cancel(call->http);
 		call->http = NULL;
@@ -284,7 +284,7 @@ attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
 		call->refreshed = 1;
 		ctx->counters[call->action].retried++;
 		creds_invalidate(ctx->creds);
-		loop_defer_soon(&call->next);
+		loop_defer_soon(&call->attempt);
 		return;
 	case EC2_NEXT_RETRY:
 		break;
@@ -294,7 +294,7 @@ attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
 	log_warn("%s: %s (retry %u%s in %llu ms)", call->label,
 		 why, call->attempts, of, (unsigned long long)wait);
 	ctx->counters[call->action].retried++;
-	loop_defer_after(&call->next, wait);
+	loop_defer_after(&call->attempt, wait);
 }
 
 static void
@@ -495,7 +495,7 @@ call_new(struct ec2_ctx *ctx, enum ec2_action action,
 		ec2_policy_read(&call->policy);
 	else
 		ec2_policy_write(&call->policy);
-	loop_defer_init(&call->next, ctx->loop, attempt_cb, call);
+	loop_defer_init(&call->attempt, ctx->loop, attempt_cb, call);
 	ec2_form_init(&call->form, ec2_action_name(action));
 	return call;
 }
@@ -516,7 +516,7 @@ call_go(struct ec2_call *call)
 	if (ctx->calls != NULL)
 		ctx->calls->prev = call;
 	ctx->calls = call;
-	loop_defer_soon(&call->next);
+	loop_defer_soon(&call->attempt);
 	return call;
 }
 

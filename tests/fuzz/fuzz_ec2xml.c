@@ -41,7 +41,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ec2_parse_associate(xml, size, id, sizeof(id), err, sizeof(err)) ==
 	    0)
 		check_terminated(id, sizeof(id));
-	ec2_parse_disassociate(xml, size, err, sizeof(err));
 	if (ec2_parse_error(xml, size, &e, err, sizeof(err)) == 0) {
 		check_terminated(e.code, sizeof(e.code));
 		check_terminated(e.message, sizeof(e.message));

@@ -59,12 +59,6 @@ static const char associate_xml[] =
     "  <associationId>eipassoc-fc5ca095</associationId>\n"
     "</AssociateAddressResponse>\n";
 
-static const char disassociate_xml[] =
-    "<DisassociateAddressResponse " NS ">\n"
-    "  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>\n"
-    "  <return>true</return>\n"
-    "</DisassociateAddressResponse>\n";
-
 static const char error_xml[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
@@ -168,8 +162,6 @@ test_parse_others(void)
 	struct ec2_error e;
 	const char *noid = "<AssociateAddressResponse><return>true</return>"
 			   "</AssociateAddressResponse>";
-	const char *notrue = "<DisassociateAddressResponse><return>false"
-			     "</return></DisassociateAddressResponse>";
 
 	TEST("associate_parser_returns_the_association_id");
 	CHECK(ec2_parse_associate(associate_xml, strlen(associate_xml), id,
@@ -182,12 +174,6 @@ test_parse_others(void)
 	CHECK(ec2_parse_associate(error_xml, strlen(error_xml), id, sizeof(id),
 				  err, sizeof(err)) == -1);
 	CHECK(strncmp(err, "RequestLimitExceeded", 20) == 0);
-
-	TEST("disassociate_parser_needs_return_true");
-	CHECK(ec2_parse_disassociate(disassociate_xml, strlen(disassociate_xml),
-				     err, sizeof(err)) == 0);
-	CHECK(ec2_parse_disassociate(notrue, strlen(notrue), err,
-				     sizeof(err)) == -1);
 
 	TEST("error_parser_takes_the_first_error_and_the_request_id");
 	CHECK(ec2_parse_error(error_xml, strlen(error_xml), &e, err,
@@ -244,46 +230,9 @@ test_classify(void)
 }
 
 static void
-test_backoff(void)
-{
-	struct ec2_retry_policy p = {.base_ms = 100, .cap_ms = 5000};
-	uint32_t seed = 12345;
-	unsigned retry, i, ceiling;
-	int within = 1, spread = 0;
-
-	TEST("backoff_is_full_jitter_under_a_doubling_capped_ceiling");
-	CHECK(ec2_backoff_ms(&p, 1, 0) == 0);
-	CHECK(ec2_backoff_ms(&p, 1, UINT32_MAX) == 100);
-	CHECK(ec2_backoff_ms(&p, 2, UINT32_MAX) == 200);
-	CHECK(ec2_backoff_ms(&p, 3, UINT32_MAX) == 400);
-	CHECK(ec2_backoff_ms(&p, 6, UINT32_MAX) == 3200);
-	CHECK(ec2_backoff_ms(&p, 7, UINT32_MAX) == 5000);
-	CHECK(ec2_backoff_ms(&p, 40, UINT32_MAX) == 5000);
-	CHECK(ec2_backoff_ms(&p, 1000000, UINT32_MAX) == 5000);
-	CHECK(ec2_backoff_ms(&p, 3, UINT32_MAX / 2) == 199);
-	for (retry = 1; retry < 12; retry++) {
-		ceiling = retry < 7 ? 100u << (retry - 1) : 5000u;
-		for (i = 0; i < 1000; i++) {
-			uint64_t w;
-
-			seed = seed * 1103515245u + 12345u;
-			w = ec2_backoff_ms(&p, retry, seed);
-			if (w > ceiling)
-				within = 0;
-			if (retry == 5 && w < ceiling / 4)
-				spread |= 1;
-			if (retry == 5 && w > ceiling * 3 / 4)
-				spread |= 2;
-		}
-	}
-	CHECK(within);
-	CHECK(spread == 3);
-}
-
-static void
 test_next_step(void)
 {
-	struct ec2_retry_policy r, w;
+	struct backoff_policy r, w;
 
 	ec2_policy_read(&r);
 	ec2_policy_write(&w);
@@ -446,10 +395,6 @@ static const char stub_py[] =
     "                '<requestId>r</requestId><return>true</return>'\n"
     "                '<associationId>eipassoc-%d</associationId>'\n"
     "                '</AssociateAddressResponse>' % (NSA, c))\n"
-    "        if act == 'DisassociateAddress':\n"
-    "            return self.reply(200, '<DisassociateAddressResponse %s>'\n"
-    "                '<return>true</return></DisassociateAddressResponse>'\n"
-    "                % NSA)\n"
     "        if act == 'DescribeAddresses':\n"
     "            want = []\n"
     "            i = 1\n"
@@ -625,7 +570,7 @@ rand_zero(void *arg)
 
 static void
 associate(struct env *e, const char *alloc, const char *instance,
-	  const struct ec2_retry_policy *p, struct outcome *o)
+	  const struct backoff_policy *p, struct outcome *o)
 {
 	struct ec2_associate_args a = {.allocation_id = alloc,
 				       .instance_id = instance};
@@ -640,7 +585,7 @@ static void
 test_io_retries(struct env *e)
 {
 	struct outcome o;
-	struct ec2_retry_policy read;
+	struct backoff_policy read;
 	char last[512];
 
 	ec2_policy_read(&read);
@@ -747,13 +692,6 @@ test_io_calls(struct env *e)
 			   "&AllowReassociation=true") != NULL);
 	CHECK(strstr(last, "InstanceId=") == NULL);
 
-	TEST("disassociate_succeeds");
-	memset(&o, 0, sizeof(o));
-	CHECK(ec2_disassociate_address(e->ec2, "eipassoc-1", NULL, on_result,
-				       &o) != NULL);
-	run_until(e->loop, &o.done, 10.);
-	CHECK(o.rc == 0);
-
 	TEST("cancelled_call_never_calls_back");
 	memset(&o, 0, sizeof(o));
 	{
@@ -812,8 +750,8 @@ test_io_free_in_callback(struct env *e)
 		return;
 	ec2_set_rand(f.ec2, rand_max, NULL);
 	CHECK(ec2_associate_address(f.ec2, &h, NULL, on_result, &o) != NULL);
-	CHECK(ec2_disassociate_address(f.ec2, "eipassoc-1", NULL, free_ctx_cb,
-				       &f) != NULL);
+	CHECK(ec2_describe_addresses(f.ec2, NULL, 0, NULL, 0, NULL,
+				     free_ctx_cb, &f) != NULL);
 	run_until(e->loop, &f.done, 10.);
 	CHECK(f.done == 1);
 	run_until(e->loop, &never, 0.5);
@@ -1178,7 +1116,6 @@ main(void)
 	test_parse_describe();
 	test_parse_others();
 	test_classify();
-	test_backoff();
 	test_next_step();
 	test_form();
 	test_resource_file(loop);
