@@ -11,6 +11,7 @@
 #include "sigv4.h"
 #include "util.h"
 
+#include <curl/curl.h>
 #include <ev.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,10 @@ struct ec2_call {
 	struct creds_wait *wait;
 	unsigned attempts;
 	int refreshed;
+	int skew_retried;    /* retried once with a corrected clock */
+	int timed_out;	     /* the last attempt timed out */
+	unsigned quota_cost; /* what its last retry took from the quota */
+	int dry_run;
 	uint64_t started_ms;
 	int in_cb;
 	struct ec2_result res;
@@ -75,6 +80,9 @@ struct ec2_ctx {
 	uint64_t rand_state;
 	struct ec2_call *calls;
 	struct ec2_counters counters[EC2_NACTIONS];
+	struct backoff_quota quota;
+	int64_t clock_offset_s; /* EC2's clock minus ours, from its Date */
+	struct log_ratelimit retry_log;
 	/* Scratch for signing; wiped after each use (it holds the token). */
 	struct sigv4_result sig;
 	char hdr_date[64];
@@ -93,30 +101,6 @@ default_rand(void *arg)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return (uint32_t)((*s * 2685821657736338717ULL) >> 32);
-}
-
-/* Split "scheme://host[:port][/path]" into what signing needs. */
-static int
-split_endpoint(struct ec2_ctx *ctx, const char *url)
-{
-	const char *h = strstr(url, "://"), *p;
-	size_t hl;
-
-	if (h == NULL || strchr(url, '?') != NULL || strchr(url, '#'))
-		return -1;
-	h += 3;
-	p = strchr(h, '/');
-	hl = p ? (size_t)(p - h) : strlen(h);
-	if (hl == 0 || hl >= sizeof(ctx->host) || strchr(h, '@') != NULL)
-		return -1;
-	memcpy(ctx->host, h, hl);
-	ctx->host[hl] = '\0';
-	if (util_strlcpy(ctx->path, p ? p : "/", sizeof(ctx->path)) >=
-	    sizeof(ctx->path))
-		return -1;
-	if (util_strlcpy(ctx->url, url, sizeof(ctx->url)) >= sizeof(ctx->url))
-		return -1;
-	return 0;
 }
 
 struct ec2_ctx *
@@ -141,7 +125,9 @@ ec2_new(struct ev_loop *loop, struct http_ctx *http, struct creds_ctx *creds,
 	if ((url == NULL || url[0] == '\0') &&
 	    ec2_default_endpoint(params->region, def, sizeof(def)) == 0)
 		url = def;
-	if (split_endpoint(ctx, url) == -1) {
+	if (ec2_split_endpoint(url, ctx->host, sizeof(ctx->host), ctx->path,
+			       sizeof(ctx->path)) == -1 ||
+	    util_strlcpy(ctx->url, url, sizeof(ctx->url)) >= sizeof(ctx->url)) {
 		log_err("ec2: bad endpoint URL \"%s\"", url);
 		free(ctx);
 		return NULL;
@@ -155,6 +141,9 @@ ec2_new(struct ev_loop *loop, struct http_ctx *http, struct creds_ctx *creds,
 	ctx->rand_state |= 1;
 	ctx->rand = default_rand;
 	ctx->rand_arg = &ctx->rand_state;
+	backoff_quota_init(&ctx->quota, BACKOFF_QUOTA_TOKENS);
+	ctx->retry_log.interval_ms = 60000;
+	ctx->retry_log.burst = 3;
 	return ctx;
 }
 
@@ -240,6 +229,10 @@ deliver(struct ec2_call *call, int rc)
 	call->res.elapsed_ms = util_now_ms() - call->started_ms;
 	if (rc == 0) {
 		c->ok++;
+		backoff_quota_refund(&ctx->quota, call->quota_cost);
+		if (call->attempts > 1)
+			log_summary_end(&ctx->retry_log, LOG_LEVEL_WARNING,
+					"ec2 retry warnings held back");
 		log_debug("%s: ok in %llu ms (%u attempt%s)", call->label,
 			  (unsigned long long)call->res.elapsed_ms,
 			  call->attempts, call->attempts == 1 ? "" : "s");
@@ -287,12 +280,22 @@ attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
 		loop_defer_soon(&call->attempt);
 		return;
 	case EC2_NEXT_RETRY:
-		break;
+		call->quota_cost = backoff_quota_take(&ctx->quota,
+						      call->timed_out);
+		if (call->quota_cost != 0)
+			break;
+		log_summarized(&ctx->retry_log, LOG_LEVEL_WARNING,
+			       "%s: %s (no retry: the retry quota is spent; "
+			       "successes refill it)",
+			       call->label, why);
+		deliver(call, -1);
+		return;
 	}
 	if (call->policy.max_attempts != 0)
 		snprintf(of, sizeof(of), "/%u", call->policy.max_attempts - 1);
-	log_warn("%s: %s (retry %u%s in %llu ms)", call->label,
-		 why, call->attempts, of, (unsigned long long)wait);
+	log_summarized(&ctx->retry_log, LOG_LEVEL_WARNING,
+		       "%s: %s (retry %u%s in %llu ms)", call->label, why,
+		       call->attempts, of, (unsigned long long)wait);
 	ctx->counters[call->action].retried++;
 	loop_defer_after(&call->attempt, wait);
 }
@@ -333,6 +336,62 @@ parse_ok(struct ec2_call *call, const struct http_response *resp)
 	return rc;
 }
 
+/*
+ * The answer's Date against our clock: move the signing offset when EC2's
+ * clock is 5 minutes away (warning once per change), and say whether a
+ * call refused for its time should be retried now (once).
+ */
+static int
+skew_seen(struct ec2_call *call, const struct http_response *resp,
+	  const char *code)
+{
+	struct ec2_ctx *ctx = call->ctx;
+	int64_t off;
+	enum ec2_skew k = ec2_skew_check(resp->date, code, (int64_t)time(NULL),
+					 ctx->clock_offset_s, &off);
+
+	switch (k) {
+	case EC2_SKEW_KEEP:
+		return 0;
+	case EC2_SKEW_ADJUST:
+	case EC2_SKEW_RETRY:
+		break;
+	}
+	if (off != ctx->clock_offset_s && off != 0)
+		log_warn("ec2: EC2's clock is %lld s %s this host: fix NTP "
+			 "(signing with EC2's time meanwhile)",
+			 (long long)(off < 0 ? -off : off),
+			 off > 0 ? "ahead of" : "behind");
+	else if (off != ctx->clock_offset_s)
+		log_notice("ec2: EC2's clock agrees with this host again");
+	ctx->clock_offset_s = off;
+	return k == EC2_SKEW_RETRY && !call->skew_retried;
+}
+
+/*
+ * A DryRun call ends with an error either way: DryRunOperation means it
+ * would have been allowed, UnauthorizedOperation that IAM denies it.
+ */
+static int
+dry_run_answer(struct ec2_call *call)
+{
+	char msg[EC2_MESSAGE_MAX + 80];
+
+	if (strcmp(call->res.code, "DryRunOperation") == 0) {
+		deliver(call, 0);
+		return 1;
+	}
+	if (strcmp(call->res.code, "UnauthorizedOperation") == 0) {
+		snprintf(msg, sizeof(msg),
+			 "the IAM policy does not allow ec2:%s: %s",
+			 ec2_action_name(call->action), call->res.message);
+		util_strlcpy(call->res.message, msg, sizeof(call->res.message));
+		deliver(call, -1);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 on_http(void *arg, const struct http_response *resp)
 {
@@ -342,12 +401,14 @@ on_http(void *arg, const struct http_response *resp)
 
 	call->http = NULL;
 	call->res.status = resp->status;
+	call->timed_out = resp->transport_error == CURLE_OPERATION_TIMEDOUT;
 	if (resp->transport_error != 0) {
 		set_error(call, "Transport", resp->error);
 		attempt_failed(call, EC2_ERR_RETRYABLE);
 		return;
 	}
 	if (resp->status == 200) {
+		(void)skew_seen(call, resp, "");
 		if (parse_ok(call, resp) == 0) {
 			set_error(call, "", "");
 			deliver(call, 0);
@@ -367,6 +428,16 @@ on_http(void *arg, const struct http_response *resp)
 		snprintf(code, sizeof(code), "Http%ld", resp->status);
 		set_error(call, code, err);
 	}
+	if (skew_seen(call, resp, call->res.code)) {
+		log_notice("%s: %s: retrying once with EC2's time", call->label,
+			   call->res.code);
+		call->skew_retried = 1;
+		call->ctx->counters[call->action].retried++;
+		loop_defer_soon(&call->attempt);
+		return;
+	}
+	if (call->dry_run && dry_run_answer(call))
+		return;
 	attempt_failed(call, ec2_classify(resp->status, call->res.code));
 }
 
@@ -387,7 +458,7 @@ send_signed(struct ec2_call *call, const struct creds *c, char *err,
 	    .payload_len = call->form.len,
 	    .region = ctx->region,
 	    .service = "ec2",
-	    .when = time(NULL),
+	    .when = time(NULL) + (time_t)ctx->clock_offset_s,
 	    .normalize_path = 1,
 	};
 	struct sigv4_credentials sc = {c->access_key_id, c->secret_access_key,
@@ -583,6 +654,13 @@ ec2_associate_address(struct ec2_ctx *ctx, const struct ec2_associate_args *a,
 		ec2_form_add(&call->form, "InstanceId", a->instance_id);
 	}
 	ec2_form_add(&call->form, "AllowReassociation", "true");
+	if (a->dry_run) {
+		call->dry_run = 1;
+		call->res.dry_run = 1;
+		ec2_form_add(&call->form, "DryRun", "true");
+		snprintf(call->label, sizeof(call->label),
+			 "associate %s (dry run)", a->allocation_id);
+	}
 	return call_go(call);
 }
 
@@ -598,9 +676,24 @@ ec2_dump(const struct ec2_ctx *ctx, FILE *out)
 	int a;
 
 	fprintf(out, "ec2 endpoint %s region %s\n", ctx->url, ctx->region);
+	fprintf(out, "ec2 clock offset %+lld s, retry quota %u/%u\n",
+		(long long)ctx->clock_offset_s, ctx->quota.tokens,
+		ctx->quota.max);
 	for (a = 0; a < EC2_NACTIONS; a++)
 		fprintf(out, "ec2 %s ok=%lu retried=%lu failed=%lu\n",
 			ec2_action_name((enum ec2_action)a),
 			ctx->counters[a].ok, ctx->counters[a].retried,
 			ctx->counters[a].failed);
+}
+
+int64_t
+ec2_clock_offset_s(const struct ec2_ctx *ctx)
+{
+	return ctx->clock_offset_s;
+}
+
+unsigned
+ec2_retry_quota(const struct ec2_ctx *ctx)
+{
+	return ctx->quota.tokens;
 }

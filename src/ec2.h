@@ -1,7 +1,8 @@
 /*
  * ec2.h - the EC2 Query API calls eipfloatd needs (DescribeAddresses,
  * AssociateAddress): signed POSTs over http.c, retried as src/backoff.h
- * says. The pure halves: ec2_query.h (rules) and ec2_xml.h (answers).
+ * says (capped exponential backoff, full jitter, the SDKs' retry quota),
+ * signed with EC2's clock when its Date headers show ours is off. The pure halves: ec2_query.h (rules) and ec2_xml.h (answers).
  */
 #ifndef EIPFLOATD_EC2_H
 #define EIPFLOATD_EC2_H
@@ -43,8 +44,11 @@ struct ec2_result {
 	/* DescribeAddresses */
 	const struct ec2_address *addresses;
 	size_t naddresses;
-	/* AssociateAddress */
+	/* AssociateAddress: the association this call created (its commit) */
 	char association_id[EC2_ID_MAX];
+	/* 1 for a DryRun call: rc 0 = IAM allows it (code "DryRunOperation"),
+	 * code "UnauthorizedOperation" = denied, the message names the action */
+	int dry_run;
 };
 
 /* Runs once per call from the loop (never from inside the starter). */
@@ -78,9 +82,13 @@ struct ec2_associate_args {
 	const char *instance_id;	  /* or: */
 	const char *network_interface_id; /* wins when set */
 	const char *private_ip;		  /* optional, with the interface */
+	int dry_run; /* 1: DryRun=true, a permission check that moves nothing */
 };
 
-/* AllowReassociation=true: takes the address from wherever it is. */
+/*
+ * AllowReassociation=true: takes the address from wherever it is. The
+ * result's association_id is the association it created.
+ */
 struct ec2_call *ec2_associate_address(struct ec2_ctx *ctx,
 				       const struct ec2_associate_args *a,
 				       const struct backoff_policy *policy,
@@ -97,6 +105,14 @@ struct ec2_counters {
 
 const struct ec2_counters *ec2_get_counters(const struct ec2_ctx *ctx,
 					    enum ec2_action action);
+/*
+ * EC2's clock minus ours in seconds, as measured from its Date headers (0
+ * while they agree within 4 minutes); requests are signed with it added.
+ */
+int64_t ec2_clock_offset_s(const struct ec2_ctx *ctx);
+/* Tokens left in the retry quota (BACKOFF_QUOTA_TOKENS when full). */
+unsigned ec2_retry_quota(const struct ec2_ctx *ctx);
+
 /* One line per action: "ec2 AssociateAddress ok=3 retried=1 failed=0". */
 void ec2_dump(const struct ec2_ctx *ctx, FILE *out);
 

@@ -6,7 +6,9 @@
 #include "sigv4.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int
 ec2_default_endpoint(const char *region, char *buf, size_t len)
@@ -17,6 +19,28 @@ ec2_default_endpoint(const char *region, char *buf, size_t len)
 		return -1;
 	n = snprintf(buf, len, "https://ec2.%s.amazonaws.com", region);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+ec2_split_endpoint(const char *url, char *host, size_t hostlen, char *path,
+		   size_t pathlen)
+{
+	const char *h = strstr(url, "://"), *p;
+	size_t hl;
+
+	if (h == NULL || strchr(url, '?') != NULL || strchr(url, '#'))
+		return -1;
+	h += 3;
+	p = strchr(h, '/');
+	hl = p ? (size_t)(p - h) : strlen(h);
+	if (hl == 0 || hl >= hostlen || strchr(h, '@') != NULL)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (strlen(p ? p : "/") >= pathlen)
+		return -1;
+	memcpy(path, p ? p : "/", strlen(p ? p : "/") + 1);
+	return 0;
 }
 
 static int
@@ -84,6 +108,81 @@ ec2_classify(long status, const char *code)
 	if (status >= 500 || status == 429)
 		return EC2_ERR_RETRYABLE;
 	return EC2_ERR_FATAL;
+}
+
+int
+ec2_parse_http_date(const char *s, int64_t *epoch_s)
+{
+	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed",
+					   "Thu", "Fri", "Sat"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
+					     "May", "Jun", "Jul", "Aug",
+					     "Sep", "Oct", "Nov", "Dec"};
+	char day[4], mon[4], zone[4];
+	int d, y, h, mi, sec, used = 0, i, m = -1, wd = -1;
+	struct tm tm;
+	time_t t;
+
+	/* By hand, not %a/%b: those follow the locale. */
+	if (s == NULL ||
+	    sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3s%n", day,
+		   &d, mon, &y, &h, &mi, &sec, zone, &used) != 8 ||
+	    s[used] != '\0' || strcmp(zone, "GMT") != 0)
+		return -1;
+	for (i = 0; i < 12; i++)
+		if (strcmp(mon, months[i]) == 0)
+			m = i;
+	for (i = 0; i < 7; i++)
+		if (strcmp(day, days[i]) == 0)
+			wd = i;
+	if (wd < 0 || m < 0 || d < 1 || d > 31 || y < 1970 || h > 23 || mi > 59 ||
+	    sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*epoch_s = (int64_t)t;
+	return 0;
+}
+
+int
+ec2_is_skew_code(const char *code)
+{
+	static const char *const skew[] = {
+	    "RequestExpired", "RequestTimeTooSkewed",
+	    "InvalidSignatureException", "SignatureDoesNotMatch", NULL};
+
+	return code != NULL && in_list(code, skew);
+}
+
+enum ec2_skew
+ec2_skew_check(const char *date, const char *code, int64_t local_s,
+	       int64_t offset_s, int64_t *new_offset_s)
+{
+	int64_t server, measured, off;
+
+	*new_offset_s = offset_s;
+	if (date == NULL || date[0] == '\0' ||
+	    ec2_parse_http_date(date, &server) == -1)
+		return EC2_SKEW_KEEP;
+	measured = server - local_s;
+	off = llabs(measured - offset_s);
+	if (ec2_is_skew_code(code) && off >= EC2_SKEW_ERROR_S) {
+		*new_offset_s = llabs(measured) >= EC2_SKEW_ERROR_S ? measured : 0;
+		return EC2_SKEW_RETRY;
+	}
+	if (off >= EC2_SKEW_MIN_S) {
+		*new_offset_s = llabs(measured) >= EC2_SKEW_ERROR_S ? measured : 0;
+		return EC2_SKEW_ADJUST;
+	}
+	return EC2_SKEW_KEEP;
 }
 
 void

@@ -21,6 +21,13 @@
  */
 int ec2_default_endpoint(const char *region, char *buf, size_t len);
 
+/*
+ * "scheme://host[:port][/path]" -> host and path ("/" when none), as
+ * signing needs them. -1 for a query, fragment, user info or no room.
+ */
+int ec2_split_endpoint(const char *url, char *host, size_t hostlen,
+		       char *path, size_t pathlen);
+
 /* What to do about a failed attempt. */
 enum ec2_error_class {
 	EC2_ERR_RETRYABLE, /* throttling, 5xx, transport: back off, retry */
@@ -61,6 +68,39 @@ enum ec2_next ec2_next_step(const struct backoff_policy *p,
 			    enum ec2_error_class cls, unsigned attempts,
 			    uint64_t elapsed_ms, uint64_t wait_ms,
 			    int role_creds, int refreshed);
+
+/*
+ * Clock skew, as the AWS SDKs correct it. EC2 refuses a signature whose
+ * time is more than 5 minutes off its own clock, and says what its clock
+ * reads in every answer's Date header. The client keeps an offset (EC2's
+ * clock minus ours) and signs with now + offset.
+ */
+#define EC2_SKEW_MIN_S 300   /* a Date this far off moves the offset */
+#define EC2_SKEW_ERROR_S 240 /* ... this far, with a clock-skew error */
+
+/* An RFC 7231 Date ("Tue, 01 Dec 2026 23:00:47 GMT") -> epoch s; -1. */
+int ec2_parse_http_date(const char *s, int64_t *epoch_s);
+
+/* The codes EC2 and the SDKs use for a request signed at the wrong time. */
+int ec2_is_skew_code(const char *code);
+
+enum ec2_skew {
+	EC2_SKEW_KEEP,	 /* the offset is right */
+	EC2_SKEW_ADJUST, /* take *new_offset_s */
+	EC2_SKEW_RETRY,	 /* take it, and the refused call is retried */
+};
+
+/*
+ * What an answer says about the offset: its Date (NULL or "" when none)
+ * read at local time local_s, its error code ("" when it succeeded), and
+ * the offset the request was signed with. A Date EC2_SKEW_MIN_S or more
+ * away from local + offset adjusts; a clock-skew code with a Date at least
+ * EC2_SKEW_ERROR_S away adjusts and retries. The new offset is 0 when
+ * EC2's clock agrees with ours to within EC2_SKEW_ERROR_S.
+ */
+enum ec2_skew ec2_skew_check(const char *date, const char *code,
+			     int64_t local_s, int64_t offset_s,
+			     int64_t *new_offset_s);
 
 /* A Query API form body: "Action=..&Version=..&Key=value..", encoded. */
 struct ec2_form {

@@ -1,6 +1,6 @@
 /*
  * test_backoff.c - the one retry policy (src/backoff.c): delays with and
- * without jitter, the cap, attempt and deadline limits.
+ * without jitter, the cap, attempt and deadline limits, the retry quota.
  */
 #include "check.h"
 #include "backoff.h"
@@ -93,11 +93,48 @@ test_may_retry(void)
 	CHECK(!backoff_may_retry(&deadline, 1, 10001, 0));
 }
 
+static void
+test_quota(void)
+{
+	struct backoff_quota q;
+	unsigned i, retries = 0;
+
+	TEST("quota_pays_100_retries_then_refuses");
+	backoff_quota_init(&q, BACKOFF_QUOTA_TOKENS);
+	CHECK(q.tokens == 500 && q.max == 500);
+	while (backoff_quota_take(&q, 0) == 5)
+		retries++;
+	CHECK(retries == 100);
+	CHECK(q.tokens == 0);
+	CHECK(backoff_quota_take(&q, 0) == 0);
+	CHECK(backoff_quota_take(&q, 1) == 0);
+
+	TEST("a_timeout_retry_costs_ten_and_needs_ten");
+	backoff_quota_refund(&q, 5);
+	CHECK(q.tokens == 5);
+	CHECK(backoff_quota_take(&q, 1) == 0);
+	CHECK(q.tokens == 5);
+	backoff_quota_refund(&q, 5);
+	CHECK(backoff_quota_take(&q, 1) == 10 && q.tokens == 0);
+
+	TEST("success_refunds_its_retry_cost_or_one");
+	backoff_quota_refund(&q, 10);
+	CHECK(q.tokens == 10);
+	backoff_quota_refund(&q, 0);
+	CHECK(q.tokens == 11);
+	for (i = 0; i < 1000; i++)
+		backoff_quota_refund(&q, 0);
+	CHECK(q.tokens == 500);
+	backoff_quota_refund(&q, 10);
+	CHECK(q.tokens == 500);
+}
+
 int
 main(void)
 {
 	test_full_jitter();
 	test_no_jitter();
 	test_may_retry();
+	test_quota();
 	return check_done();
 }
