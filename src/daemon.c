@@ -8,6 +8,7 @@
 #include "check.h"
 #include "config.h"
 #include "creds.h"
+#include "ctl.h"
 #include "dump.h"
 #include "ec2_query.h"
 #include "elect.h"
@@ -61,6 +62,7 @@ struct daemon {
 	struct elect_state el;
 	struct hooks *hooks;
 	struct check *check;
+	struct ctl *ctl;
 
 	/* AWS: set up asynchronously (IMDS identity, then resource prepare) */
 	struct http_ctx *http;
@@ -741,6 +743,40 @@ on_dump(struct ev_loop *loop, ev_signal *w, int revents)
 	free(text);
 }
 
+/*
+ * A control socket request: answered from memory at once, so the loop
+ * never waits for a client. status is the dump's text, so `eipfloatd
+ * status`, SIGUSR1 and the state file always agree.
+ */
+static int
+on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
+{
+	struct daemon *d = arg;
+	FILE *out;
+
+	*body = NULL;
+	*len = 0;
+	out = open_memstream(body, len);
+	if (out == NULL)
+		return -1;
+	switch (req->cmd) {
+	case CTL_CMD_STATUS:
+		dump_write(d, out);
+		break;
+	case CTL_CMD_STATUS_JSON:
+	case CTL_CMD_METRICS:
+		fprintf(out, "not in this build yet");
+		fclose(out);
+		return 0;
+	}
+	if (fclose(out) != 0) {
+		free(*body);
+		*body = NULL;
+		return -1;
+	}
+	return 1;
+}
+
 static void
 on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -810,6 +846,10 @@ modules_open(struct daemon *d)
 		log_err("cannot start: out of memory");
 		return -1;
 	}
+	d->ctl = ctl_open(d->loop, d->opt->runtime_dir, on_ctl, d, err,
+			  sizeof(err));
+	if (d->ctl == NULL)
+		log_warn("%s; `eipfloatd status` will not work", err);
 	aws_setup(d);
 	return 0;
 }
@@ -819,6 +859,8 @@ modules_close(struct daemon *d)
 {
 	ev_timer_stop(d->loop, &d->elect_timer);
 	ev_timer_stop(d->loop, &d->stop_timer);
+	ctl_close(d->ctl);
+	d->ctl = NULL;
 	if (d->links_open)
 		link_close(&d->links);
 	d->links_open = 0;
