@@ -81,7 +81,11 @@ enum ec2_next ec2_next_step(const struct backoff_policy *p,
 /* An RFC 7231 Date ("Tue, 01 Dec 2026 23:00:47 GMT") -> epoch s; -1. */
 int ec2_parse_http_date(const char *s, int64_t *epoch_s);
 
-/* The codes EC2 and the SDKs use for a request signed at the wrong time. */
+/*
+ * The codes EC2 and the SDKs use for a request signed at the wrong time
+ * (EC2 answers AuthFailure "Signature expired"); they count as skew only
+ * with a skewed Date.
+ */
 int ec2_is_skew_code(const char *code);
 
 enum ec2_skew {

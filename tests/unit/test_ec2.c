@@ -323,7 +323,9 @@ test_skew(void)
 	CHECK(ec2_is_skew_code("RequestTimeTooSkewed"));
 	CHECK(ec2_is_skew_code("InvalidSignatureException"));
 	CHECK(ec2_is_skew_code("SignatureDoesNotMatch"));
-	CHECK(!ec2_is_skew_code("AuthFailure"));
+	CHECK(ec2_is_skew_code("AuthFailure"));
+	CHECK(ec2_is_skew_code("RequestInTheFuture"));
+	CHECK(!ec2_is_skew_code("UnauthorizedOperation"));
 	CHECK(!ec2_is_skew_code(""));
 
 	TEST("a_date_within_5_minutes_keeps_the_offset");
@@ -346,6 +348,12 @@ test_skew(void)
 	CHECK(ec2_skew_check(date, "SignatureDoesNotMatch", t + 420, 0,
 			     &off) == EC2_SKEW_RETRY &&
 	      off == -420);
+
+	CHECK(ec2_skew_check(date, "AuthFailure", t + 400, 0, &off) ==
+		  EC2_SKEW_RETRY &&
+	      off == -400);
+	CHECK(ec2_skew_check(date, "AuthFailure", t + 10, 0, &off) ==
+	      EC2_SKEW_KEEP);
 
 	TEST("a_clock_skew_error_needs_only_4_minutes_of_skew");
 	CHECK(ec2_skew_check(date, "RequestTimeTooSkewed", t - 250, 0, &off) ==
