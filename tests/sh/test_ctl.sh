@@ -50,6 +50,48 @@ kill -USR1 $dpid
 wait_for 5 test -s "$run/state"
 check "status_has_the_dump_lines" sh -c "[ \"\$(grep -c -E '^(state|term|peer|link 0|resource 0)' '$run/state')\" -eq \"\$(echo '$out' | grep -c -E '^(state|term|peer|link 0|resource 0)')\" ]"
 
+# status --json: one object with the documented keys
+"$EIPFLOATD" status --json --runtime-dir "$run" >"$T/status.json"; rc=$?
+check "status_json_exits_0" [ "$rc" -eq 0 ]
+check "status_json_schema" "$PYTHON3" - "$T/status.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["node"] == "node-a" and j["state"] == "ACTIVE", j
+assert j["since"].endswith("Z") and isinstance(j["term"], int), j
+assert j["maintenance"] is False
+p = j["peer"]
+assert p["name"] == "node-b" and p["state"] is None and p["alive"] is False, p
+assert len(j["links"]) == 1 and j["links"][0]["up"] is False
+assert j["links"][0]["sent"] > 0
+r = j["resources"]
+assert len(r) == 1 and r[0]["id"] == sys.argv[1].rsplit("/", 1)[0] + "/owner" \
+    and r[0]["owner"] == "self" and r[0]["verified_at"].endswith("Z"), r
+assert j["counters"]["transitions_to"]["ACTIVE"] == 1, j["counters"]
+PY
+
+# metrics: Prometheus text, read by the real client library's parser
+"$EIPFLOATD" metrics --runtime-dir "$run" >"$T/metrics.txt"; rc=$?
+check "metrics_exits_0" [ "$rc" -eq 0 ]
+check "metrics_parse_with_prometheus_client" "$PYTHON3" - "$T/metrics.txt" <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+def value(name, **labels):
+    for s in fams[name.removesuffix("_total")].samples:
+        if s.labels == labels:
+            return s.value
+    raise AssertionError((name, labels, fams[name].samples))
+assert value("eipfloatd_state", state="ACTIVE") == 1
+assert value("eipfloatd_state", state="STANDBY") == 0
+assert fams["eipfloatd_transitions"].type == "counter"
+assert value("eipfloatd_transitions_total", to="ACTIVE") == 1
+assert value("eipfloatd_link_up", link="0") == 0
+assert value("eipfloatd_packets_rejected_total", reason="bad-mac") == 0
+assert fams["eipfloatd_packets_rejected"].type == "counter"
+res = [s for s in fams["eipfloatd_resource_owned"].samples]
+assert len(res) == 1 and res[0].value == 1, res
+PY
+
 sent_count() { # heartbeats sent on link 0, from status
 	"$EIPFLOATD" status --runtime-dir "$run" |
 		sed -n 's/^link 0 .*sent[= ]\([0-9]*\).*/\1/p'
