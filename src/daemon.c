@@ -8,8 +8,10 @@
 #include "check.h"
 #include "config.h"
 #include "creds.h"
+#include "ctl.h"
 #include "dump.h"
 #include "elect.h"
+#include "elect_map.h"
 #include "hooks.h"
 #include "http.h"
 #include "imds.h"
@@ -18,6 +20,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "resource.h"
+#include "status.h"
 #include "util.h"
 
 #include <errno.h>
@@ -60,6 +63,7 @@ struct daemon {
 	struct elect_state el;
 	struct hooks *hooks;
 	struct check *check;
+	struct ctl *ctl;
 
 	/* AWS: set up asynchronously (IMDS identity, then resource prepare) */
 	struct http_ctx *http;
@@ -78,15 +82,11 @@ struct daemon {
 	int pending_verify, pending_acquire;
 	uint64_t acquire_started_ms; /* the takeover decision */
 
-	/* the peer as its heartbeats describe it */
+	/* the peer's instance, from its heartbeats, for the resources */
 	char peer_instance[CONFIG_ID_MAX];
-	uint64_t peer_incarnation;
-	enum elect_role peer_role;
-	unsigned peer_priority;
-	int peer_eligible;
-	uint64_t peer_term;
 
 	unsigned long reloads_ok, reloads_failed, dumps, transitions;
+	unsigned long transitions_to[STATUS_ROLES];
 	unsigned long failovers;
 	uint64_t last_acquire_ms; /* decision -> all associated, last time */
 };
@@ -127,7 +127,10 @@ on_owner(void *arg, enum resource_owner owner, const char *detail)
 {
 	struct daemon *d = arg;
 	struct elect_event ev = {
-		.type = ELECT_EV_OWNER, .owner = owner, .detail = detail};
+		.type = ELECT_EV_OWNER,
+		.owner = elect_map_owner(owner),
+		.detail = detail,
+	};
 
 	feed(d, &ev);
 }
@@ -140,8 +143,16 @@ on_acquired(void *arg, int rc, const char *detail)
 		.type = ELECT_EV_ACQUIRED, .ok = rc == 0, .detail = detail};
 
 	if (rc == 0) {
+		struct log_fields f = {
+			.message_id = LOG_ID_FAILOVER,
+			.state = "ACTIVE",
+			.peer = d->cfg.nodes[d->cfg.peer].name,
+			.has_term = 1,
+			.term = elect_term(&d->el),
+		};
+
 		d->last_acquire_ms = util_now_ms() - d->acquire_started_ms;
-		log_notice("failover: resources on this node %" PRIu64
+		log_fields_msg(LOG_LEVEL_NOTICE, &f, "failover: resources on this node %" PRIu64
 			   " ms after the takeover decision",
 			   d->last_acquire_ms);
 	}
@@ -252,10 +263,25 @@ elect_schedule(struct daemon *d, uint64_t now)
 static void
 apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 {
-	if (a->reason[0])
-		log_msg(a->level, "%s", a->reason);
+	if (a->reason[0] && a->from != a->to) {
+		struct log_fields f = {
+			.message_id = LOG_ID_STATE_CHANGE,
+			.state = elect_role_name(a->to),
+			.from = elect_role_name(a->from),
+			.reason = strstr(a->reason, ": ") ? strstr(a->reason, ": ") + 2
+							   : a->reason,
+			.peer = d->cfg.nodes[d->cfg.peer].name,
+			.has_term = 1,
+			.term = elect_term(&d->el),
+		};
+
+		log_fields_msg(elect_map_level(a->level), &f, "%s", a->reason);
+	} else if (a->reason[0]) {
+		log_msg(elect_map_level(a->level), "%s", a->reason);
+	}
 	if (a->from != a->to) {
 		d->transitions++;
+		d->transitions_to[a->to]++;
 		notify_sendf("STATUS=%s (term %" PRIu64 ")%s",
 			     elect_role_name(a->to), elect_term(&d->el),
 			     elect_guarded(&d->el) ? ", guarded" : "");
@@ -327,7 +353,7 @@ link_fill(void *arg, struct wire_msg *m)
 	struct daemon *d = arg;
 	enum elect_role role = elect_role(&d->el);
 
-	m->state = (enum wire_state)role;
+	m->state = elect_map_role_to_wire(role);
 	m->priority = (uint8_t)d->cfg.nodes[d->cfg.self].priority;
 	m->eligible = (uint8_t)elect_eligible(&d->el);
 	m->term = elect_term(&d->el);
@@ -352,26 +378,11 @@ static void
 link_msg(void *arg, unsigned link, const struct wire_msg *m, uint64_t now)
 {
 	struct daemon *d = arg;
-	struct elect_event ev = {
-		.type = m->type == WIRE_LEAVE ? ELECT_EV_PEER_LEAVE
-					      : ELECT_EV_PEER_HEARTBEAT,
-		.peer =
-			{
-				.role = (enum elect_role)m->state,
-				.priority = m->priority,
-				.eligible = m->eligible,
-				.term = m->term,
-				.incarnation = m->incarnation,
-			},
-	};
+	struct elect_event ev;
 
 	if (d->stopping)
 		return;
-	d->peer_incarnation = m->incarnation;
-	d->peer_role = (enum elect_role)m->state;
-	d->peer_priority = m->priority;
-	d->peer_eligible = m->eligible;
-	d->peer_term = m->term;
+	elect_map_msg(m, &ev);
 	learn_peer_instance(d, m->instance_id);
 	feed(d, &ev);
 }
@@ -596,7 +607,7 @@ static void
 on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct daemon *d = w->data;
-	struct elect_config ec;
+	struct elect_params ep;
 	struct config *next;
 	char err[512], summary[1024];
 
@@ -621,8 +632,8 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	memcpy(&d->cfg, next, sizeof(d->cfg));
 	d->reloads_ok++;
 	link_set_config(&d->links, &d->cfg);
-	elect_config_from(&ec, &d->cfg);
-	elect_reconfigure(&d->el, &ec);
+	elect_map_params(&ep, &d->cfg);
+	elect_reconfigure(&d->el, &ep);
 	hooks_reload(d->hooks, &d->cfg);
 	check_reload(d->check, &d->cfg);
 	elect_schedule(d, util_now_ms());
@@ -673,36 +684,18 @@ dump_aws(const struct daemon *d, FILE *out)
 static void
 dump_write(struct daemon *d, FILE *out)
 {
-	char summary[1024], line[512];
-	uint64_t now = util_now_ms(), since = elect_since(&d->el);
-	const char *pname = d->cfg.nodes[d->cfg.peer].name;
+	char summary[1024], el[2048];
+	uint64_t now = util_now_ms();
 
 	config_summary(&d->cfg, summary, sizeof(summary));
 	fprintf(out, "eipfloatd %s pid %ld incarnation %016" PRIx64 "\n",
 		PACKAGE_VERSION, (long)getpid(), d->incarnation);
 	fprintf(out, "config: %s: %s\n", d->opt->config_path, summary);
 	fprintf(out, "uptime: %" PRIu64 " s\n", (now - d->started_ms) / 1000);
-	fprintf(out, "state: %s\n", elect_role_name(elect_role(&d->el)));
-	fprintf(out, "since: %" PRIu64 ".%03" PRIu64 " s ago\n",
-		(now - since) / 1000, (now - since) % 1000);
-	fprintf(out, "term: %" PRIu64 "\n", elect_term(&d->el));
-	fprintf(out, "guarded: %s\n", elect_guarded(&d->el) ? "yes" : "no");
-	fprintf(out, "reason: %s\n", elect_last_reason(&d->el));
-	elect_describe(&d->el, now, line, sizeof(line));
-	fprintf(out, "%s\n", line);
-	if (d->peer_incarnation)
-		fprintf(out,
-			"peer: %s %s, state %s, priority %u, %s, term %" PRIu64
-			", incarnation %016" PRIx64 ", instance %s\n",
-			pname,
-			link_peer_alive(&d->links, now) ? "alive" : "silent",
-			elect_role_name(d->peer_role), d->peer_priority,
-			d->peer_eligible ? "healthy" : "unhealthy",
-			d->peer_term, d->peer_incarnation,
-			d->peer_instance[0] ? d->peer_instance : "(unknown)");
-	else
-		fprintf(out, "peer: %s never heard, instance %s\n", pname,
-			d->peer_instance[0] ? d->peer_instance : "(unknown)");
+	elect_describe(&d->el, now, el, sizeof(el));
+	fputs(el, out);
+	fprintf(out, "peer instance: %s\n",
+		d->peer_instance[0] ? d->peer_instance : "(unknown)");
 	if (d->links_open)
 		link_dump(&d->links, out);
 	if (d->check)
@@ -738,6 +731,120 @@ on_dump(struct ev_loop *loop, ev_signal *w, int revents)
 	    -1)
 		log_err("state dump: %s (the log has it)", err);
 	free(text);
+}
+
+/* The snapshot behind status --json and the metrics. */
+static void
+status_fill(const struct daemon *d, struct status_snapshot *s)
+{
+	const struct config *c = &d->cfg;
+	uint64_t now = util_now_ms();
+
+	memset(s, 0, sizeof(*s));
+	s->version = PACKAGE_VERSION;
+	s->pid = (long)getpid();
+	s->wall_ms = util_wall_ms();
+	s->node = c->nodes[c->self].name;
+	s->state = elect_role(&d->el);
+	s->since_wall_ms = s->wall_ms - (now - elect_since(&d->el));
+	s->term = elect_term(&d->el);
+	s->priority = c->nodes[c->self].priority;
+	s->healthy = elect_eligible(&d->el);
+	s->guarded = elect_guarded(&d->el);
+	s->reason = elect_last_reason(&d->el);
+	s->peer_name = c->nodes[c->peer].name;
+	s->peer_known = elect_peer_state(&d->el, now) != ELECT_PEER_UNKNOWN;
+	s->peer_alive = elect_peer_alive(&d->el, now);
+	s->peer_state = elect_peer(&d->el)->role;
+	s->peer_priority = elect_peer(&d->el)->priority;
+	s->peer_healthy = elect_peer(&d->el)->eligible;
+	s->peer_term = elect_peer(&d->el)->term;
+	s->peer_instance = d->peer_instance;
+	s->nlinks = d->links_open ? d->links.nlinks : 0;
+	for (unsigned i = 0; i < s->nlinks; i++) {
+		const struct link *l = &d->links.links[i];
+
+		util_strlcpy(s->links[i].local, l->local_str,
+			     sizeof(s->links[i].local));
+		util_strlcpy(s->links[i].peer, l->peer_str,
+			     sizeof(s->links[i].peer));
+		s->links[i].up = link_alive(&d->links, i, now);
+		s->links[i].have_rtt = l->have_rtt;
+		s->links[i].rtt_ms = l->rtt_ms;
+		s->links[i].sent = l->sent;
+		s->links[i].received = l->received;
+		s->links[i].rejected = l->rejected;
+		for (int e = 0; e < WIRE_ERR_COUNT; e++)
+			s->rejected_by[e] += l->rejected_by[e];
+	}
+	s->nresources = d->res ? resource_count(d->res) : 0;
+	for (unsigned i = 0; i < s->nresources; i++) {
+		struct status_resource *r = &s->resources[i];
+		struct resource_info ri;
+
+		resource_info(d->res, i, &ri);
+		util_strlcpy(r->id, ri.id, sizeof(r->id));
+		r->type = ri.type;
+		r->owner = resource_owner_name(ri.owner);
+		util_strlcpy(r->owner_id, ri.owner_id, sizeof(r->owner_id));
+		r->verified_at_ms = ri.seen_wall_ms;
+	}
+	s->have_aws = d->creds != NULL;
+	if (d->creds) {
+		s->creds_source =
+			creds_source_name(creds_current_source(d->creds));
+		s->creds_expiry_ms = creds_current_expiration(d->creds);
+	}
+	memcpy(s->transitions_to, d->transitions_to,
+	       sizeof(s->transitions_to));
+	s->failovers = d->failovers;
+	s->last_failover_ms = d->last_acquire_ms;
+	if (d->res && resource_ec2(d->res)) {
+		s->have_ec2 = 1;
+		for (int a = 0; a < EC2_NACTIONS; a++)
+			s->ec2[a] = *ec2_get_counters(resource_ec2(d->res),
+						      (enum ec2_action)a);
+	}
+}
+
+/*
+ * A control socket request: answered from memory at once, so the loop
+ * never waits for a client. status is the dump's text, so `eipfloatd
+ * status`, SIGUSR1 and the state file always agree.
+ */
+static int
+on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
+{
+	struct daemon *d = arg;
+	struct status_snapshot snap;
+	FILE *out;
+
+	*body = NULL;
+	*len = 0;
+	switch (req->cmd) {
+	case CTL_CMD_STATUS:
+		break;
+	case CTL_CMD_STATUS_JSON:
+		status_fill(d, &snap);
+		*body = status_json(&snap);
+		if (*body == NULL)
+			return -1;
+		*len = strlen(*body);
+		return 1;
+	case CTL_CMD_METRICS:
+		status_fill(d, &snap);
+		return status_metrics(&snap, body, len) == 0 ? 1 : -1;
+	}
+	out = open_memstream(body, len);
+	if (out == NULL)
+		return -1;
+	dump_write(d, out);
+	if (fclose(out) != 0) {
+		free(*body);
+		*body = NULL;
+		return -1;
+	}
+	return 1;
 }
 
 static void
@@ -780,7 +887,7 @@ modules_open(struct daemon *d)
 {
 	struct link_ops ops = {
 		.arg = d, .fill = link_fill, .on_msg = link_msg};
-	struct elect_config ec;
+	struct elect_params ep;
 	struct elect_event start = {.type = ELECT_EV_START};
 	char err[512];
 
@@ -788,8 +895,8 @@ modules_open(struct daemon *d)
 		log_err("cannot start: no randomness for the incarnation");
 		return -1;
 	}
-	elect_config_from(&ec, &d->cfg);
-	elect_init(&d->el, &ec, util_now_ms());
+	elect_map_params(&ep, &d->cfg);
+	elect_init(&d->el, &ep, util_now_ms());
 	ev_timer_init(&d->elect_timer, on_elect_timer, 0., 0.);
 	d->elect_timer.data = d;
 	d->hooks = hooks_new(d->loop, &d->cfg);
@@ -809,6 +916,10 @@ modules_open(struct daemon *d)
 		log_err("cannot start: out of memory");
 		return -1;
 	}
+	d->ctl = ctl_open(d->loop, d->opt->runtime_dir, on_ctl, d, err,
+			  sizeof(err));
+	if (d->ctl == NULL)
+		log_warn("%s; `eipfloatd status` will not work", err);
 	aws_setup(d);
 	return 0;
 }
@@ -818,6 +929,8 @@ modules_close(struct daemon *d)
 {
 	ev_timer_stop(d->loop, &d->elect_timer);
 	ev_timer_stop(d->loop, &d->stop_timer);
+	ctl_close(d->ctl);
+	d->ctl = NULL;
 	if (d->links_open)
 		link_close(&d->links);
 	d->links_open = 0;

@@ -3,6 +3,7 @@
  * check, and handing over to the daemon proper (daemon.c).
  */
 #include "config.h"
+#include "ctl_client.h"
 #include "daemon.h"
 #include "log.h"
 #include "util.h"
@@ -29,6 +30,7 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: eipfloatd [-t] [-c FILE] [-n NAME] [-l LEVEL] "
 		"[--runtime-dir DIR]\n"
+		"       eipfloatd status [--json] | metrics [--runtime-dir DIR]\n"
 		"       eipfloatd --keygen FILE\n"
 		"       eipfloatd -V | -h\n"
 		"\n"
@@ -103,6 +105,9 @@ main(int argc, char **argv)
 	};
 	int c, level, test_only = 0;
 
+	/* A first word that is not an option is a subcommand (ctl_client.c). */
+	if (argc > 1 && argv[1][0] != '-')
+		return ctl_client_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:n:tl:Vh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {

@@ -558,8 +558,12 @@ on_associate(void *arg, const struct ec2_result *res)
 	} else {
 		snprintf(why, sizeof(why), "associate %s: %s: %s", it->alloc_id,
 			 res->code, res->message);
-		log_err("%s (after %u attempt%s)", why, res->attempts,
-			res->attempts == 1 ? "" : "s");
+		struct log_fields f = {.message_id = LOG_ID_EC2_ERROR,
+				       .reason = why};
+
+		log_fields_msg(LOG_LEVEL_ERR, &f, "%s (after %u attempt%s)",
+			       why, res->attempts,
+			       res->attempts == 1 ? "" : "s");
 		acq_fail(set, why);
 	}
 	if (--set->acq_pending == 0)
@@ -704,6 +708,31 @@ dump_item(const struct res_item *it, FILE *out, unsigned idx)
 					 1000),
 		    it->seen_by);
 	fprintf(out, "%s\n", it->assoc ? ", associate in flight" : "");
+}
+
+unsigned
+resource_count(const struct resource_set *set)
+{
+	return set->n;
+}
+
+const struct ec2_ctx *
+resource_ec2(const struct resource_set *set)
+{
+	return set->ec2;
+}
+
+void
+resource_info(const struct resource_set *set, unsigned i,
+	      struct resource_info *out)
+{
+	const struct res_item *it = &set->items[i];
+
+	out->type = it->cfg.type == CONFIG_RES_EIP ? "eip" : "file";
+	out->id = item_name(it);
+	out->owner = it->owner;
+	out->owner_id = it->owner_id;
+	out->seen_wall_ms = it->seen_wall_ms;
 }
 
 void
