@@ -558,8 +558,12 @@ on_associate(void *arg, const struct ec2_result *res)
 	} else {
 		snprintf(why, sizeof(why), "associate %s: %s: %s", it->alloc_id,
 			 res->code, res->message);
-		log_err("%s (after %u attempt%s)", why, res->attempts,
-			res->attempts == 1 ? "" : "s");
+		struct log_fields f = {.message_id = LOG_ID_EC2_ERROR,
+				       .reason = why};
+
+		log_fields_msg(LOG_LEVEL_ERR, &f, "%s (after %u attempt%s)",
+			       why, res->attempts,
+			       res->attempts == 1 ? "" : "s");
 		acq_fail(set, why);
 	}
 	if (--set->acq_pending == 0)

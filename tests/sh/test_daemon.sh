@@ -128,6 +128,7 @@ write_conf "$T/j.conf" $((port + 2)) 100
 "$EIPFLOATD" -t -c "$T/j.conf" -n node-a >/dev/null 2>&1
 ( exec 2>"$T/j.log"
   JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) \
+  EIPFLOATD_JOURNAL_SOCKET=/nonexistent/journal.sock \
   exec "$EIPFLOATD" -c "$T/j.conf" -n node-a --runtime-dir "$T/run2" ) &
 jpid=$!; track $jpid
 check "journal_lines_have_priority_prefix" wait_for 5 grep_log "$T/j.log" '^<5>eipfloatd .* starting'
