@@ -109,9 +109,21 @@ got_acquired(void *arg, int rc, const char *detail)
 	struct elect_event ev = {
 		.type = ELECT_EV_ACQUIRED, .ok = rc == 0, .detail = detail};
 
-	/* resource.c has logged it; this is for the dump's counters. */
-	if (rc == 0)
+	/* The one line for a successful acquisition (resource.c is silent). */
+	if (rc == 0) {
+		struct log_fields f = {
+			.message_id = LOG_ID_FAILOVER,
+			.state = "ACTIVE",
+			.peer = d->cfg.nodes[d->cfg.peer].name,
+			.has_term = 1,
+			.term = elect_term(&d->el),
+		};
+
 		d->last_acquire_ms = util_now_ms() - d->acquire_started_ms;
+		log_fields_msg(LOG_LEVEL_NOTICE, &f, "failover: resources on this node %" PRIu64
+			   " ms after the takeover decision",
+			   d->last_acquire_ms);
+	}
 	feed(d, &ev);
 }
 
@@ -185,8 +197,22 @@ elect_schedule(struct daemon *d, uint64_t now)
 static void
 apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 {
-	if (a->reason[0])
+	if (a->reason[0] && a->from != a->to) {
+		struct log_fields f = {
+			.message_id = LOG_ID_STATE_CHANGE,
+			.state = elect_role_name(a->to),
+			.from = elect_role_name(a->from),
+			.reason = strstr(a->reason, ": ") ? strstr(a->reason, ": ") + 2
+							   : a->reason,
+			.peer = d->cfg.nodes[d->cfg.peer].name,
+			.has_term = 1,
+			.term = elect_term(&d->el),
+		};
+
+		log_fields_msg(elect_map_level(a->level), &f, "%s", a->reason);
+	} else if (a->reason[0]) {
 		log_msg(elect_map_level(a->level), "%s", a->reason);
+	}
 	if (a->from != a->to) {
 		d->transitions++;
 		d->transitions_to[a->to]++;

@@ -167,13 +167,15 @@ static void
 reject(struct link *l, enum wire_err why, const struct sockaddr_storage *from)
 {
 	char src[LINK_ADDRSTR_MAX];
+	struct log_fields f = {.message_id = LOG_ID_REJECTED,
+			       .reason = wire_err_name(why)};
 
 	l->rejected++;
 	l->rejected_by[why]++;
 	format_addr(from, src, sizeof(src));
-	log_limited(&l->rl_rx, LOG_LEVEL_WARNING,
-		    "link %u (%s): dropped packet from %s: %s", l->index,
-		    l->local_str, src, wire_err_name(why));
+	log_fields_limited(&l->rl_rx, LOG_LEVEL_WARNING, &f,
+			   "link %u (%s): dropped packet from %s: %s",
+			   l->index, l->local_str, src, wire_err_name(why));
 }
 
 /* A new peer incarnation: its echoes refer to nothing we remember. */

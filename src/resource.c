@@ -364,33 +364,6 @@ verify_answer(struct resource_set *set, const struct group_op *o)
 		o->verify_cb(o->arg, agg, detail);
 }
 
-/* The one line for a successful acquisition (failures: the election's). */
-static void
-log_acquired(const struct resource_set *set, const struct group_op *o)
-{
-	unsigned long long ms = util_now_ms() - o->start_ms;
-	char each[CONFIG_MAX_RESOURCES * 96] = "";
-	size_t off = 0;
-
-	if (set->n == 1) {
-		const struct resource_item *it = &set->items[0];
-
-		log_notice("acquired %s in %llu ms (%u attempt%s)", it->name,
-			   ms, it->attempts, it->attempts == 1 ? "" : "s");
-		return;
-	}
-	for (unsigned i = 0; i < set->n && off < sizeof(each); i++) {
-		const struct resource_item *it = &set->items[i];
-		int k = snprintf(each + off, sizeof(each) - off,
-				 "%s%s (%u attempt%s)", i ? ", " : "", it->name,
-				 it->attempts, it->attempts == 1 ? "" : "s");
-
-		if (k > 0)
-			off += (size_t)k;
-	}
-	log_notice("acquired %u resources in %llu ms: %s", set->n, ms, each);
-}
-
 static void
 finish(struct resource_set *set, enum resource_op op)
 {
@@ -406,9 +379,6 @@ finish(struct resource_set *set, enum resource_op op)
 		verify_answer(set, o);
 		return;
 	case RESOURCE_OP_ACQUIRE:
-		if (o->failed == 0)
-			log_acquired(set, o);
-		break;
 	case RESOURCE_OP_PREPARE:
 		break;
 	}

@@ -68,9 +68,8 @@ void resource_verify(struct resource_set *set, resource_verify_cb cb,
 /*
  * Every driver's acquire in parallel (eip: AssociateAddress with
  * AllowReassociation=true and ec2.c's retry policy); cb(arg, 0, NULL) when
- * all succeeded, cb(arg, -1, why) when one failed for good. A success is
- * logged here, once, with its time and attempts; a failure only goes to
- * cb (the election logs it).
+ * all succeeded, cb(arg, -1, why) when one failed for good. Nothing is
+ * logged here: the daemon logs a success, the election a failure.
  */
 void resource_acquire(struct resource_set *set, resource_done_cb cb,
 		      void *arg);

@@ -7,6 +7,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "creds.h"
+#include "ec2_query.h"
 #include "http.h"
 #include "imds.h"
 #include "log.h"
@@ -150,8 +151,8 @@ step(void *arg)
 		return;
 	}
 	if (rs->endpoint[0] == '\0')
-		snprintf(rs->endpoint, sizeof(rs->endpoint),
-			 "https://ec2.%s.amazonaws.com", rs->region);
+		ec2_default_endpoint(rs->region, rs->endpoint,
+				     sizeof(rs->endpoint));
 	prepare(rs);
 }
 
