@@ -7,7 +7,6 @@
 #include "daemon.h"
 #include "health.h"
 #include "config.h"
-#include "creds.h"
 #include "ctl.h"
 #include "dump.h"
 #include "elect.h"
@@ -147,37 +146,19 @@ hook_role(enum elect_role role)
 static void
 run_hook(struct daemon *d, const struct elect_actions *a)
 {
-	char resources[512] = "";
-	size_t off = 0;
+	char resources[512];
+	/* The hook is told old and new state apart; the reason is the why. */
 	struct hooks_event he = {
 		.old_state = elect_role_name(a->from),
 		.new_state = elect_role_name(a->to),
-		.reason = a->reason,
+		.reason = a->reason + a->why,
 		.term = elect_term(&d->el),
 		.resources = resources,
 	};
 
-	char prefix[64];
-
 	if (a->to == ELECT_STARTING)
 		return;
-	/* The hook is told old and new state apart; the reason is the why. */
-	snprintf(prefix, sizeof(prefix), "%s -> %s: ", he.old_state,
-		 he.new_state);
-	if (strncmp(he.reason, prefix, strlen(prefix)) == 0)
-		he.reason += strlen(prefix);
-	for (unsigned i = 0; i < d->cfg.nresources && off < sizeof(resources);
-	     i++) {
-		const struct config_resource *r = &d->cfg.resources[i];
-		const char *id = r->allocation_id[0] ? r->allocation_id
-			       : r->public_ip[0]     ? r->public_ip
-						     : r->path;
-		int n = snprintf(resources + off, sizeof(resources) - off,
-				 "%s%s", off ? " " : "", id);
-
-		if (n > 0)
-			off += (size_t)n;
-	}
+	resource_config_ids(&d->cfg, resources, sizeof(resources));
 	hooks_run(d->hooks, hook_role(a->to), &he);
 }
 
@@ -202,8 +183,7 @@ apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 			.message_id = LOG_ID_STATE_CHANGE,
 			.state = elect_role_name(a->to),
 			.from = elect_role_name(a->from),
-			.reason = strstr(a->reason, ": ") ? strstr(a->reason, ": ") + 2
-							   : a->reason,
+			.reason = a->reason + a->why,
 			.peer = d->cfg.nodes[d->cfg.peer].name,
 			.has_term = 1,
 			.term = elect_term(&d->el),
@@ -458,8 +438,6 @@ static void
 status_fill(const struct daemon *d, struct status_snapshot *s)
 {
 	const struct config *c = &d->cfg;
-	const struct resource_set *group;
-	const struct creds_ctx *creds;
 	uint64_t now = util_now_ms();
 
 	memset(s, 0, sizeof(*s));
@@ -481,7 +459,6 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->peer_priority = elect_peer(&d->el)->priority;
 	s->peer_healthy = elect_peer(&d->el)->eligible;
 	s->peer_term = elect_peer(&d->el)->term;
-	s->peer_instance = resource_setup_peer(d->res);
 	s->nlinks = d->links_open ? d->links.nlinks : 0;
 	for (unsigned i = 0; i < s->nlinks; i++) {
 		const struct link *l = &d->links.links[i];
@@ -499,36 +476,11 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 		for (int e = 0; e < WIRE_ERR_COUNT; e++)
 			s->rejected_by[e] += l->rejected_by[e];
 	}
-	group = resource_setup_group(d->res);
-	creds = resource_setup_creds(d->res);
-	s->nresources = group ? resource_count(group) : 0;
-	for (unsigned i = 0; i < s->nresources; i++) {
-		struct status_resource *r = &s->resources[i];
-		struct resource_info ri;
-
-		resource_info(group, i, &ri);
-		util_strlcpy(r->id, ri.id, sizeof(r->id));
-		r->type = ri.type;
-		r->owner = resource_owner_name(ri.owner);
-		util_strlcpy(r->owner_id, ri.owner_id, sizeof(r->owner_id));
-		r->verified_at_ms = ri.seen_wall_ms;
-	}
-	s->have_aws = creds != NULL;
-	if (creds) {
-		s->creds_source =
-			creds_source_name(creds_current_source(creds));
-		s->creds_expiry_ms = creds_current_expiration(creds);
-	}
+	resource_setup_status(d->res, s);
 	memcpy(s->transitions_to, d->transitions_to,
 	       sizeof(s->transitions_to));
 	s->failovers = d->failovers;
 	s->last_failover_ms = d->last_acquire_ms;
-	if (group && resource_ec2(group)) {
-		s->have_ec2 = 1;
-		for (int a = 0; a < EC2_NACTIONS; a++)
-			s->ec2[a] = *ec2_get_counters(resource_ec2(group),
-						      (enum ec2_action)a);
-	}
 }
 
 /*
