@@ -14,7 +14,7 @@
  * symbolic link someone left there), mode 0644, then rename it to path.
  * 0, or -1 with the reason in err.
  */
-int textfile_replace(const char *path, const char *data, size_t len,
-		     char *err, size_t errlen);
+int textfile_replace(const char *path, const char *data, size_t len, char *err,
+		     size_t errlen);
 
 #endif
