@@ -10,6 +10,7 @@
 #include "creds.h"
 #include "ctl.h"
 #include "dump.h"
+#include "ec2_query.h"
 #include "elect.h"
 #include "elect_map.h"
 #include "hooks.h"
@@ -491,8 +492,8 @@ aws_setup(struct daemon *d)
 		return;
 	}
 	if (d->endpoint[0] == '\0')
-		snprintf(d->endpoint, sizeof(d->endpoint),
-			 "https://ec2.%s.amazonaws.com", d->region);
+		(void)ec2_default_endpoint(d->region, d->endpoint,
+					   sizeof(d->endpoint));
 	resources_start(d);
 }
 
