@@ -66,12 +66,6 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
-enum log_level
-log_get_level(void)
-{
-	return log_level;
-}
-
 int
 log_level_parse(const char *name)
 {
@@ -85,14 +79,6 @@ log_level_parse(const char *name)
 	if (strcmp(name, "warn") == 0)
 		return LOG_LEVEL_WARNING;
 	return -1;
-}
-
-const char *
-log_level_name(enum log_level level)
-{
-	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
-		return "unknown";
-	return level_names[level];
 }
 
 static int
