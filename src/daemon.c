@@ -14,11 +14,13 @@
 #include "hooks.h"
 #include "link.h"
 #include "log.h"
+#include "loop.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "resource.h"
 #include "resource_setup.h"
 #include "status.h"
+#include "textfile.h"
 #include "util.h"
 
 #include <errno.h>
@@ -33,6 +35,7 @@
 
 #define LEAVE_COPIES 3
 #define STOP_GRACE_MS 2000
+#define METRICS_TEXTFILE_MS 5000
 
 struct daemon {
 	const struct daemon_options *opt;
@@ -56,6 +59,7 @@ struct daemon {
 	struct hooks *hooks;
 	struct health *health;
 	struct ctl *ctl;
+	struct loop_defer metrics_timer; /* metrics.textfile */
 
 	/* the resources, and the AWS set-up they wait for */
 	struct resource_setup *res;
@@ -523,6 +527,32 @@ on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
 	return 1;
 }
 
+/*
+ * metrics.textfile: the same text as `eipfloatd metrics`, replaced
+ * atomically every few seconds for node_exporter's textfile collector.
+ */
+static void
+on_metrics_timer(void *arg)
+{
+	struct daemon *d = arg;
+	struct status_snapshot snap;
+	char *text = NULL, err[512];
+	size_t len = 0;
+
+	loop_defer_after(&d->metrics_timer, METRICS_TEXTFILE_MS);
+	if (d->cfg.metrics_textfile[0] == '\0')
+		return;
+	status_fill(d, &snap);
+	if (status_metrics(&snap, &text, &len) == -1) {
+		log_warn("metrics textfile: out of memory");
+		return;
+	}
+	if (textfile_replace(d->cfg.metrics_textfile, text, len, err,
+			     sizeof(err)) == -1)
+		log_warn("metrics textfile: %s", err);
+	free(text);
+}
+
 static void
 on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -599,6 +629,8 @@ modules_open(struct daemon *d)
 			  sizeof(err));
 	if (d->ctl == NULL)
 		log_warn("%s; `eipfloatd status` will not work", err);
+	loop_defer_init(&d->metrics_timer, d->loop, on_metrics_timer, d);
+	loop_defer_soon(&d->metrics_timer);
 	resource_setup_start(d->res);
 	return 0;
 }
@@ -610,6 +642,10 @@ modules_close(struct daemon *d)
 	ev_timer_stop(d->loop, &d->stop_timer);
 	ctl_close(d->ctl);
 	d->ctl = NULL;
+	/* A stopped daemon's last metrics must not look current. */
+	loop_defer_cancel(&d->metrics_timer);
+	if (d->cfg.metrics_textfile[0])
+		unlink(d->cfg.metrics_textfile);
 	if (d->links_open)
 		link_close(&d->links);
 	d->links_open = 0;
