@@ -47,7 +47,7 @@ static int refuse(const struct config *next, char *err, size_t errlen,
 
 static const char *const top_keys[] = {
     "cluster",	 "nodes",   "heartbeat", "election", "aws",
-    "resources", "monitor", "check",	 "hooks",    NULL,
+    "resources", "monitor", "check",	 "hooks",    "metrics", NULL,
 };
 static const char *const cluster_keys[] = {"name", "authkey", NULL};
 static const char *const node_keys[] = {
@@ -69,6 +69,7 @@ static const char *const resource_keys[] = {
     "type", "allocation_id", "public_ip", "path", NULL,
 };
 static const char *const monitor_keys[] = {"interval_ms", NULL};
+static const char *const metrics_keys[] = {"textfile", NULL};
 static const char *const check_keys_[] = {
     "command", "interval_ms", "timeout_ms", "fall", "rise", NULL,
 };
@@ -1168,6 +1169,21 @@ parse_monitor(struct ctx *c, const config_setting_t *root, struct config *cfg)
 }
 
 static int
+parse_metrics(struct ctx *c, const config_setting_t *root, struct config *cfg)
+{
+	const config_setting_t *grp, *s = NULL;
+	char path[CONFIG_PATH_MAX];
+
+	if (opt_group(c, root, "metrics", metrics_keys, &grp) == -1 ||
+	    opt_str(c, grp, "textfile", path, sizeof(path), &s) == -1)
+		return -1;
+	if (s == NULL || path[0] == '\0')
+		return 0;
+	return resolve(c, s, path, cfg->metrics_textfile,
+		       sizeof(cfg->metrics_textfile));
+}
+
+static int
 parse_check(struct ctx *c, const config_setting_t *root, struct config *cfg)
 {
 	const config_setting_t *grp;
@@ -1328,6 +1344,7 @@ parse(struct ctx *c, const config_t *lc, const char *node, struct config *cfg)
 	    parse_aws(c, root, cfg) == -1 ||
 	    parse_resources(c, root, cfg) == -1 ||
 	    parse_monitor(c, root, cfg) == -1 ||
+	    parse_metrics(c, root, cfg) == -1 ||
 	    parse_check(c, root, cfg) == -1 || parse_hooks(c, root, cfg) == -1)
 		return -1;
 	return select_self(c, node, cfg);

@@ -66,12 +66,6 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
-enum log_level
-log_get_level(void)
-{
-	return log_level;
-}
-
 int
 log_level_parse(const char *name)
 {
@@ -85,14 +79,6 @@ log_level_parse(const char *name)
 	if (strcmp(name, "warn") == 0)
 		return LOG_LEVEL_WARNING;
 	return -1;
-}
-
-const char *
-log_level_name(enum log_level level)
-{
-	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
-		return "unknown";
-	return level_names[level];
 }
 
 static int
@@ -291,6 +277,56 @@ vlimited(struct log_ratelimit *rl, enum log_level level,
 	} else {
 		log_fields_msg(level, f, "%s", text);
 	}
+}
+
+void
+log_summarized(struct log_ratelimit *rl, enum log_level level, const char *fmt,
+	       ...)
+{
+	char text[LOG_LINE_MAX];
+	uint64_t now = util_now_ms();
+	unsigned burst = rl->burst ? rl->burst : 1;
+	unsigned long held = 0;
+	va_list ap;
+
+	if (rl->printed == 0)
+		rl->window_start = now;
+	if (rl->printed >= burst) {
+		if (now - rl->window_start < rl->interval_ms) {
+			rl->suppressed++;
+			return;
+		}
+		held = rl->suppressed;
+	} else {
+		rl->printed++;
+	}
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (held > 0)
+		log_msg(level, "%s (%lu more in the last %llu s)", text, held,
+			(unsigned long long)(now - rl->window_start + 500) /
+			    1000);
+	else
+		log_msg(level, "%s", text);
+	if (rl->printed >= burst && now - rl->window_start >= rl->interval_ms)
+		rl->window_start = now;
+	rl->suppressed = 0;
+}
+
+void
+log_summary_end(struct log_ratelimit *rl, enum log_level level,
+		const char *what)
+{
+	uint64_t now = util_now_ms();
+
+	if (rl->suppressed > 0)
+		log_msg(level, "%s: %lu more in the last %llu s", what,
+			rl->suppressed,
+			(unsigned long long)(now - rl->window_start + 500) /
+			    1000);
+	rl->printed = 0;
+	rl->suppressed = 0;
 }
 
 void

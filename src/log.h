@@ -39,10 +39,8 @@ struct log_fields {
 /* Call once at start-up; decides journal or plain format from the env. */
 void log_init(enum log_level level);
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 /* Parse "error", "warning", "notice", "info", "debug"; -1 if unknown. */
 int log_level_parse(const char *name);
-const char *log_level_name(enum log_level level);
 
 void log_err(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
@@ -74,6 +72,19 @@ struct log_ratelimit {
 /* Logs at `level` unless `rl` says to hold back. */
 void log_limited(struct log_ratelimit *rl, enum log_level level,
 		 const char *fmt, ...) LOG_PRINTF(3, 4);
+
+/*
+ * One recurring warning summarised (say "EC2 retries" during an outage):
+ * the first `burst` (0 = 1) are logged; later ones are counted until
+ * interval_ms has passed, and the first after that is logged with "(N more
+ * in the last M s)", once per interval. log_summary_end logs "WHAT: N more
+ * in the last M s" for what was still held back, once the condition has
+ * cleared, and starts afresh. Zero-initialise, then set interval_ms, burst.
+ */
+void log_summarized(struct log_ratelimit *rl, enum log_level level,
+		    const char *fmt, ...) LOG_PRINTF(3, 4);
+void log_summary_end(struct log_ratelimit *rl, enum log_level level,
+		     const char *what);
 
 /* log_limited with journal fields (f may be NULL). */
 void log_fields_limited(struct log_ratelimit *rl, enum log_level level,

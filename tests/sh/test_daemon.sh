@@ -68,6 +68,7 @@ PY
 track $!
 wait_for 5 test -S "$T/notify.sock"
 mkdir -p "$T/run"
+echo node-b >"$T/owner" # the peer held it: node-a takes it over at start
 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=400000 \
 	"$EIPFLOATD" -c "$T/good.conf" -n node-a --runtime-dir "$T/run" -l info \
 	2>"$T/d.log" &
@@ -84,6 +85,10 @@ check "sigusr1_writes_state_file" wait_for 5 test -s "$T/run/state"
 check "state_dump_has_uptime_and_config" sh -c "grep -q '^uptime:' '$T/run/state' && grep -q '^config:' '$T/run/state'"
 check "state_dump_goes_to_log" wait_for 5 grep_log "$T/d.log" 'dump: uptime:'
 check "state_dump_has_no_secret" sh -c "! grep -q -a \"\$(head -c 16 '$T/authkey' | od -An -tx1 | tr -d ' \n')\" '$T/run/state'"
+# One owner fact: once acquired, the election says "this instance" (not yet
+# verified) where the resource says "self", never the answer before it
+# ("on node-b's instance").
+check "state_dump_owner_agrees_with_the_resource" sh -c "grep -q '^owner: EIP on this instance' '$T/run/state' && grep -q '^resource 0 .*: owner self' '$T/run/state'"
 
 # Reload: good change applied, bad file rejected, port change refused.
 write_conf "$T/good.conf.new" "$port" 120
