@@ -980,7 +980,7 @@ test_bad_inputs(void)
 	expect_error("hook-relative.conf",
 		     MIN "hooks = {\n  active = \"on-active\";\n};\n", "node-a",
 		     "active",
-		     "hooks.active: on-active is not an absolute path");
+		     "hooks.active: on-active: not an absolute path");
 	snprintf(text, sizeof(text),
 		 MIN "hooks = {\n  fault = \"%s/no-such-hook\";\n};\n", dir);
 	expect_error("hook-missing.conf", text, "node-a", "fault",
@@ -988,7 +988,7 @@ test_bad_inputs(void)
 	snprintf(text, sizeof(text),
 		 MIN "hooks = {\n  standby = \"%s/authkey\";\n};\n", dir);
 	expect_error("hook-noexec.conf", text, "node-a", "standby",
-		     "/authkey is not an executable file");
+		     "/authkey: not executable: Permission denied");
 	expect_error("hook-timeout.conf", MIN "hooks = { timeout_ms = 99; };\n",
 		     "node-a", "hooks",
 		     "hooks.timeout_ms: 99 is out of range (100..3600000)");
