@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/run.sh - eipfloatd beside keepalived on the end-to-end namespace
-# topology (tests/netns.sh) against the local EC2 + IMDS emulator, and
+# topology (tests/e2e/netns.sh) against the local EC2 + IMDS emulator, and
 # bench/RESULTS.md from the numbers. Not part of make check. Needs root.
 #
 #   bench/run.sh                      10 runs per case, 60 s idle window
@@ -39,7 +39,7 @@ if [ ! -x "$EIPFLOATD" ]; then
 fi
 EIPFLOATD=$(cd "$(dirname "$EIPFLOATD")" && pwd)/$(basename "$EIPFLOATD")
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 topo_up
 emu_start none
@@ -316,7 +316,7 @@ L.append("Machine: %s, %s CPUs (%s), %s MiB RAM, Linux %s; %s; %s; "
              sh("dpkg-query -W -f '${Version}' awscli 2>/dev/null") or "?",
              sh("'%s' -V 2>&1 | head -1" % binary)))
 L.append("")
-L.append("Topology: tests/netns.sh (each node in its own network namespace, "
+L.append("Topology: tests/e2e/netns.sh (each node in its own network namespace, "
          "veth heartbeat links, the EC2 + IMDSv2 emulator tests/ec2emu.py in "
          "a third namespace). keepalived: VRRP unicast on one link, "
          "`nopreempt`, `notify_master` running Debian's awscli `aws ec2 "

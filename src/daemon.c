@@ -8,6 +8,7 @@
 #include "check.h"
 #include "config.h"
 #include "creds.h"
+#include "ctl.h"
 #include "dump.h"
 #include "elect.h"
 #include "hooks.h"
@@ -18,6 +19,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "resource.h"
+#include "status.h"
 #include "util.h"
 
 #include <errno.h>
@@ -60,6 +62,7 @@ struct daemon {
 	struct elect_state el;
 	struct hooks *hooks;
 	struct check *check;
+	struct ctl *ctl;
 
 	/* AWS: set up asynchronously (IMDS identity, then resource prepare) */
 	struct http_ctx *http;
@@ -87,6 +90,7 @@ struct daemon {
 	uint64_t peer_term;
 
 	unsigned long reloads_ok, reloads_failed, dumps, transitions;
+	unsigned long transitions_to[STATUS_ROLES];
 	unsigned long failovers;
 	uint64_t last_acquire_ms; /* decision -> all associated, last time */
 };
@@ -256,6 +260,7 @@ apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 		log_msg(a->level, "%s", a->reason);
 	if (a->from != a->to) {
 		d->transitions++;
+		d->transitions_to[a->to]++;
 		notify_sendf("STATUS=%s (term %" PRIu64 ")%s",
 			     elect_role_name(a->to), elect_term(&d->el),
 			     elect_guarded(&d->el) ? ", guarded" : "");
@@ -740,6 +745,120 @@ on_dump(struct ev_loop *loop, ev_signal *w, int revents)
 	free(text);
 }
 
+/* The snapshot behind status --json and the metrics. */
+static void
+status_fill(const struct daemon *d, struct status_snapshot *s)
+{
+	const struct config *c = &d->cfg;
+	uint64_t now = util_now_ms();
+
+	memset(s, 0, sizeof(*s));
+	s->version = PACKAGE_VERSION;
+	s->pid = (long)getpid();
+	s->wall_ms = util_wall_ms();
+	s->node = c->nodes[c->self].name;
+	s->state = elect_role(&d->el);
+	s->since_wall_ms = s->wall_ms - (now - elect_since(&d->el));
+	s->term = elect_term(&d->el);
+	s->priority = c->nodes[c->self].priority;
+	s->healthy = elect_eligible(&d->el);
+	s->guarded = elect_guarded(&d->el);
+	s->reason = elect_last_reason(&d->el);
+	s->peer_name = c->nodes[c->peer].name;
+	s->peer_known = d->peer_incarnation != 0;
+	s->peer_alive = d->links_open && link_peer_alive(&d->links, now);
+	s->peer_state = d->peer_role;
+	s->peer_priority = d->peer_priority;
+	s->peer_healthy = d->peer_eligible;
+	s->peer_term = d->peer_term;
+	s->peer_instance = d->peer_instance;
+	s->nlinks = d->links_open ? d->links.nlinks : 0;
+	for (unsigned i = 0; i < s->nlinks; i++) {
+		const struct link *l = &d->links.links[i];
+
+		util_strlcpy(s->links[i].local, l->local_str,
+			     sizeof(s->links[i].local));
+		util_strlcpy(s->links[i].peer, l->peer_str,
+			     sizeof(s->links[i].peer));
+		s->links[i].up = link_alive(&d->links, i, now);
+		s->links[i].have_rtt = l->have_rtt;
+		s->links[i].rtt_ms = l->rtt_ms;
+		s->links[i].sent = l->sent;
+		s->links[i].received = l->received;
+		s->links[i].rejected = l->rejected;
+		for (int e = 0; e < WIRE_ERR_COUNT; e++)
+			s->rejected_by[e] += l->rejected_by[e];
+	}
+	s->nresources = d->res ? resource_count(d->res) : 0;
+	for (unsigned i = 0; i < s->nresources; i++) {
+		struct status_resource *r = &s->resources[i];
+		struct resource_info ri;
+
+		resource_info(d->res, i, &ri);
+		util_strlcpy(r->id, ri.id, sizeof(r->id));
+		r->type = ri.type;
+		r->owner = resource_owner_name(ri.owner);
+		util_strlcpy(r->owner_id, ri.owner_id, sizeof(r->owner_id));
+		r->verified_at_ms = ri.seen_wall_ms;
+	}
+	s->have_aws = d->creds != NULL;
+	if (d->creds) {
+		s->creds_source =
+			creds_source_name(creds_current_source(d->creds));
+		s->creds_expiry_ms = creds_current_expiration(d->creds);
+	}
+	memcpy(s->transitions_to, d->transitions_to,
+	       sizeof(s->transitions_to));
+	s->failovers = d->failovers;
+	s->last_failover_ms = d->last_acquire_ms;
+	if (d->res && resource_ec2(d->res)) {
+		s->have_ec2 = 1;
+		for (int a = 0; a < EC2_NACTIONS; a++)
+			s->ec2[a] = *ec2_get_counters(resource_ec2(d->res),
+						      (enum ec2_action)a);
+	}
+}
+
+/*
+ * A control socket request: answered from memory at once, so the loop
+ * never waits for a client. status is the dump's text, so `eipfloatd
+ * status`, SIGUSR1 and the state file always agree.
+ */
+static int
+on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
+{
+	struct daemon *d = arg;
+	struct status_snapshot snap;
+	FILE *out;
+
+	*body = NULL;
+	*len = 0;
+	switch (req->cmd) {
+	case CTL_CMD_STATUS:
+		break;
+	case CTL_CMD_STATUS_JSON:
+		status_fill(d, &snap);
+		*body = status_json(&snap);
+		if (*body == NULL)
+			return -1;
+		*len = strlen(*body);
+		return 1;
+	case CTL_CMD_METRICS:
+		status_fill(d, &snap);
+		return status_metrics(&snap, body, len) == 0 ? 1 : -1;
+	}
+	out = open_memstream(body, len);
+	if (out == NULL)
+		return -1;
+	dump_write(d, out);
+	if (fclose(out) != 0) {
+		free(*body);
+		*body = NULL;
+		return -1;
+	}
+	return 1;
+}
+
 static void
 on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -809,6 +928,10 @@ modules_open(struct daemon *d)
 		log_err("cannot start: out of memory");
 		return -1;
 	}
+	d->ctl = ctl_open(d->loop, d->opt->runtime_dir, on_ctl, d, err,
+			  sizeof(err));
+	if (d->ctl == NULL)
+		log_warn("%s; `eipfloatd status` will not work", err);
 	aws_setup(d);
 	return 0;
 }
@@ -818,6 +941,8 @@ modules_close(struct daemon *d)
 {
 	ev_timer_stop(d->loop, &d->elect_timer);
 	ev_timer_stop(d->loop, &d->stop_timer);
+	ctl_close(d->ctl);
+	d->ctl = NULL;
 	if (d->links_open)
 		link_close(&d->links);
 	d->links_open = 0;

@@ -4,6 +4,7 @@
  */
 #include "authkey.h"
 #include "config.h"
+#include "ctl_client.h"
 #include "daemon.h"
 #include "log.h"
 #include "util.h"
@@ -21,6 +22,7 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: eipfloatd [-t | -T] [-c FILE] [-n NAME] [-l LEVEL] "
 		"[--runtime-dir DIR]\n"
+		"       eipfloatd status [--json] | metrics [--runtime-dir DIR]\n"
 		"       eipfloatd --keygen FILE\n"
 		"       eipfloatd -V | -h\n"
 		"\n"
@@ -91,6 +93,9 @@ main(int argc, char **argv)
 	};
 	int c, level, test_only = 0, print_only = 0;
 
+	/* A first word that is not an option is a subcommand (ctl_client.c). */
+	if (argc > 1 && argv[1][0] != '-')
+		return ctl_client_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:n:tTl:Vh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {

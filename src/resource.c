@@ -706,6 +706,31 @@ dump_item(const struct res_item *it, FILE *out, unsigned idx)
 	fprintf(out, "%s\n", it->assoc ? ", associate in flight" : "");
 }
 
+unsigned
+resource_count(const struct resource_set *set)
+{
+	return set->n;
+}
+
+const struct ec2_ctx *
+resource_ec2(const struct resource_set *set)
+{
+	return set->ec2;
+}
+
+void
+resource_info(const struct resource_set *set, unsigned i,
+	      struct resource_info *out)
+{
+	const struct res_item *it = &set->items[i];
+
+	out->type = it->cfg.type == CONFIG_RES_EIP ? "eip" : "file";
+	out->id = item_name(it);
+	out->owner = it->owner;
+	out->owner_id = it->owner_id;
+	out->seen_wall_ms = it->seen_wall_ms;
+}
+
 void
 resource_dump(const struct resource_set *set, FILE *out)
 {

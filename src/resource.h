@@ -14,6 +14,7 @@ struct http_ctx;
 struct creds_ctx;
 struct config;
 struct resource_set;
+struct ec2_ctx;
 
 /* Who holds the resources, as the API (the arbiter) says right now. */
 enum resource_owner {
@@ -67,6 +68,20 @@ void resource_acquire(struct resource_set *set, resource_done_cb cb,
 
 /* Drop any request in flight (state change, shutdown). */
 void resource_cancel(struct resource_set *set);
+
+/* One resource as the status snapshot shows it. */
+struct resource_info {
+	const char *type;	   /* "eip", "file" */
+	const char *id;		   /* allocation id, public IP or path */
+	enum resource_owner owner; /* last verified (or acquired) */
+	const char *owner_id;	   /* instance or node it was seen on */
+	uint64_t seen_wall_ms;	   /* 0 = never */
+};
+unsigned resource_count(const struct resource_set *set);
+/* The EC2 client (its counters), NULL when only file resources exist. */
+const struct ec2_ctx *resource_ec2(const struct resource_set *set);
+void resource_info(const struct resource_set *set, unsigned i,
+		   struct resource_info *out);
 
 /* Dump lines: each resource, last verified owner and when, API counters. */
 void resource_dump(const struct resource_set *set, FILE *out);

@@ -4,7 +4,7 @@
 # Elastic IP, kills the ACTIVE with SIGKILL, prints the failover timeline
 # measured from the emulator's call log, and removes everything it started.
 #
-# As root the nodes live in network namespaces (tests/netns.sh); otherwise
+# As root the nodes live in network namespaces (tests/e2e/netns.sh); otherwise
 # on loopback (127.0.0.1 and 127.0.0.2), each with its own IMDS listener.
 # DEMO_MODE=loopback forces the latter; DEMO_INTERVAL / DEMO_TIMEOUT set the
 # heartbeat (default: the daemon's defaults, 200 ms and 1000 ms).
@@ -18,7 +18,7 @@ if [ ! -x "$EIPFLOATD" ]; then
 	make -C "$top_builddir" eipfloatd >/dev/null || exit 1
 fi
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 
 INTERVAL=${DEMO_INTERVAL:-200}
 TIMEOUT=${DEMO_TIMEOUT:-1000}

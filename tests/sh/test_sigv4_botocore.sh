@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_sigv4_botocore.sh - signs many random EC2-like requests with botocore's
-# SigV4Auth and with tests/sigv4_tool (our sigv4.c), and compares the two.
+# SigV4Auth and with tests/unit/sigv4_tool (our sigv4.c), and compares the two.
 #
 # Usage: test_sigv4_botocore.sh [path/to/sigv4_tool]  (or env SIGV4_TOOL)
 # Env: SIGV4_CASES (default 200), SIGV4_SEED (default 20240301).
@@ -17,7 +17,7 @@ fi
 
 tool=${1:-$SIGV4_TOOL}
 if [ -z "$tool" ]; then
-	for t in ./sigv4_tool ./tests/sigv4_tool "$(dirname "$0")/sigv4_tool"; do
+	for t in ./sigv4_tool ./tests/unit/sigv4_tool "$(dirname "$0")/../unit/sigv4_tool"; do
 		if [ -x "$t" ]; then
 			tool=$t
 			break

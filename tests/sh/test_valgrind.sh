@@ -15,7 +15,7 @@ EIPFLOATD_WRAPPER="valgrind --tool=memcheck --error-exitcode=99 \
 --child-silent-after-fork=yes --log-file=$T/vg/vg.%p.log"
 export EIPFLOATD_WRAPPER
 
-sh "$top_srcdir/tests/test_twonode.sh" >"$T/twonode.out" 2>&1
+sh "$top_srcdir/tests/sh/test_twonode.sh" >"$T/twonode.out" 2>&1
 rc=$?
 sed 's/^/# twonode: /' "$T/twonode.out"
 check "twonode_passes_under_valgrind" [ "$rc" -eq 0 ]

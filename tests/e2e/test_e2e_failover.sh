@@ -5,7 +5,7 @@
 # A 2 s timeout makes "takeover after the timeout" and "well before the
 # timeout" measurable apart.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 topo_up
 emu_start none

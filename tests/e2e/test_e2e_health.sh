@@ -4,7 +4,7 @@
 # an unhealthy STANDBY never takes over, even from a dead peer, until its
 # check passes again.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 topo_up
 emu_start none

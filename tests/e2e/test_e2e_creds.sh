@@ -5,7 +5,7 @@
 # emulator) are replaced after the first RequestExpired; the standby takes
 # over with its own fresh role credentials.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 topo_up
 CRED_TTL=8 emu_start none

@@ -6,7 +6,7 @@
 # under the right reasons. Replayed heartbeats of a killed ACTIVE do not
 # keep it "alive": the standby still takes over on time.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 topo_up
 emu_start a

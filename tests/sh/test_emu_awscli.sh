@@ -74,7 +74,7 @@ if command -v openssl >/dev/null &&
 	TLS_ARGS=(--tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem")
 fi
 
-"$PY" "$HERE/ec2emu.py" --world "$TMP/world.json" --port 0 \
+"$PY" "$HERE/../ec2emu.py" --world "$TMP/world.json" --port 0 \
 	--ready-file "$TMP/ready.json" "${TLS_ARGS[@]}" \
 	>"$TMP/emu.out" 2>"$TMP/emu.err" &
 EMU_PID=$!

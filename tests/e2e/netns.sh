@@ -1,4 +1,4 @@
-# tests/netns.sh - the two-node topology of the end-to-end tests, in network
+# tests/e2e/netns.sh - the two-node topology of the end-to-end tests, in network
 # namespaces. Source it after tests/lib.sh; every name carries $$ so that
 # several tests run side by side, and topo_down (registered with at_exit)
 # removes everything even when a check fails.
@@ -225,7 +225,7 @@ write_conf() {
 		check="check = { command = \"$CHECK\"; interval_ms = 200; fall = 2; rise = 2; };"
 	fi
 	cat >"$1" <<EOF
-# eipfloatd end-to-end test configuration (tests/netns.sh)
+# eipfloatd end-to-end test configuration (tests/e2e/netns.sh)
 cluster = { name = "e2e"; authkey = "$T/authkey"; };
 nodes = (
   { name = "node-a"; addresses = [ "10.200.0.1", "10.200.1.1" ];

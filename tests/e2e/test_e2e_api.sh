@@ -4,7 +4,7 @@
 # API unreachable at start-up the pair waits, then settles on the EC2 truth
 # once it answers: exactly one ACTIVE holding the EIP, at most one write.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 topo_up
 emu_start a

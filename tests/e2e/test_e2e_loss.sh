@@ -2,7 +2,7 @@
 # test_e2e_loss.sh - 20 % random packet loss on both heartbeat links, both
 # directions, with timeout = 5 x interval: no false failover in 60 s.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 have_nft || skip_all "packet loss needs nft(8) (Debian package nftables)"
 topo_up

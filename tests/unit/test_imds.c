@@ -199,7 +199,7 @@ find_emulator(const char *argv0)
 	static char buf[1024];
 	char copy[1024];
 	const char *srcdir = getenv("srcdir");
-	const char *const cands[] = {"tests/ec2emu.py", "ec2emu.py"};
+	const char *const cands[] = {"tests/ec2emu.py", "../ec2emu.py"};
 	size_t i;
 
 	if (getenv("EC2EMU") != NULL)

@@ -3,7 +3,7 @@
 # EIP alone, the higher priority node joins, and once it has been alive and
 # healthy for failback_delay_ms the holder yields and it takes the EIP back.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 topo_up
 emu_start none

@@ -3,7 +3,7 @@
  * them: real shell scripts in a temporary directory, the daemon's log
  * captured from stderr, and no process left behind.
  */
-#include "../src/check.h"
+#include "../../src/check.h"
 #include "check.h"
 #include "hooks.h"
 #include "log.h"

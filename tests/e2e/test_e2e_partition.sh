@@ -5,7 +5,7 @@
 # arbiter), and after healing there is exactly one ACTIVE and no further
 # API write (no tug of war).
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$top_srcdir/tests/netns.sh"
+. "$top_srcdir/tests/e2e/netns.sh"
 netns_require
 topo_up
 emu_start a

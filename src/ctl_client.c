@@ -1,0 +1,233 @@
+/*
+ * ctl_client.c - the client side of the control socket: one request, one
+ * answer, printed as it came. Blocking with a timeout is fine here: this is
+ * the operator's command, not the daemon.
+ */
+#include "ctl_client.h"
+#include "ctl.h"
+#include "daemon.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CLIENT_TIMEOUT_S 10
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: eipfloatd status [--json] [--runtime-dir DIR]\n"
+		"       eipfloatd metrics [--runtime-dir DIR]\n");
+}
+
+static int
+connect_daemon(const char *dir, int *fd_out)
+{
+	struct timeval tv = {.tv_sec = CLIENT_TIMEOUT_S};
+	char path[PATH_MAX];
+	struct sockaddr_un sun;
+	int fd;
+
+	if (ctl_socket_path(dir, path, sizeof(path)) == -1) {
+		fprintf(stderr, "eipfloatd: runtime directory %s: path too "
+				"long for a socket\n",
+			dir);
+		return CTL_EXIT_USAGE;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		fprintf(stderr, "eipfloatd: socket: %s\n", strerror(errno));
+		return CTL_EXIT_UNKNOWN;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int e = errno;
+
+		close(fd);
+		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR) {
+			fprintf(stderr,
+				"eipfloatd is not running (no control socket "
+				"at %s)\n",
+				path);
+			return CTL_EXIT_NOT_RUNNING;
+		}
+		fprintf(stderr, "eipfloatd: %s: %s%s\n", path, strerror(e),
+			e == EACCES ? " (the control socket is root only)"
+				    : "");
+		return CTL_EXIT_UNKNOWN;
+	}
+	*fd_out = fd;
+	return CTL_EXIT_OK;
+}
+
+static int
+send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read until the header's length is in, or EOF; print the body. */
+static int
+read_answer(int fd, const char *what)
+{
+	size_t cap = 65536, len = 0, body = 0, hdr = 0;
+	char *buf = malloc(cap), err[128];
+	int ok = 0, have_hdr = 0, rc;
+
+	if (buf == NULL)
+		return CTL_EXIT_UNKNOWN;
+	for (;;) {
+		ssize_t n;
+
+		if (!have_hdr) {
+			switch (ctl_parse_header(buf, len, &ok, &body, &hdr,
+						 err, sizeof(err))) {
+			case CTL_PARSE_OK:
+				have_hdr = 1;
+				break;
+			case CTL_PARSE_ERROR:
+				fprintf(stderr, "eipfloatd %s: %s\n", what,
+					err);
+				free(buf);
+				return CTL_EXIT_UNKNOWN;
+			case CTL_PARSE_MORE:
+				break;
+			}
+		}
+		if (have_hdr && len >= hdr + body)
+			break;
+		if (len == cap) {
+			char *bigger = cap > CTL_RESPONSE_MAX
+					       ? NULL
+					       : realloc(buf, cap * 2);
+
+			if (bigger == NULL) {
+				free(buf);
+				return CTL_EXIT_UNKNOWN;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "eipfloatd %s: %s\n", what,
+				n == 0 ? "the daemon closed the connection "
+					 "before answering"
+				       : strerror(errno));
+			free(buf);
+			return CTL_EXIT_UNKNOWN;
+		}
+		len += (size_t)n;
+	}
+	if (ok) {
+		fwrite(buf + hdr, 1, body, stdout);
+		rc = CTL_EXIT_OK;
+	} else {
+		fprintf(stderr, "eipfloatd %s: %.*s\n", what, (int)body,
+			buf + hdr);
+		rc = CTL_EXIT_REFUSED;
+	}
+	free(buf);
+	return rc;
+}
+
+static int
+ask(const char *dir, const struct ctl_request *req, const char *what)
+{
+	char line[CTL_REQUEST_MAX];
+	size_t n = ctl_format_request(req, line, sizeof(line));
+	int fd = -1, rc;
+
+	rc = connect_daemon(dir, &fd);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (send_all(fd, line, n) == -1) {
+		fprintf(stderr, "eipfloatd %s: send: %s\n", what,
+			strerror(errno));
+		close(fd);
+		return CTL_EXIT_UNKNOWN;
+	}
+	rc = read_answer(fd, what);
+	close(fd);
+	return rc;
+}
+
+/* status, metrics: --runtime-dir, and --json for status. */
+static int
+ctl_query(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"runtime-dir", required_argument, NULL, 'R'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = DAEMON_DEFAULT_RUNTIME_DIR;
+	struct ctl_request req = {.cmd = CTL_CMD_STATUS};
+	int c, json = 0, is_status = strcmp(argv[0], "status") == 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'R':
+			dir = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (json && !is_status)) {
+		fprintf(stderr, "eipfloatd %s: unexpected argument \"%s\"\n",
+			argv[0], optind != argc ? argv[optind] : "--json");
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (!is_status)
+		req.cmd = CTL_CMD_METRICS;
+	else if (json)
+		req.cmd = CTL_CMD_STATUS_JSON;
+	return ask(dir, &req, argv[0]);
+}
+
+int
+ctl_client_main(int argc, char **argv)
+{
+	if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "metrics") == 0)
+		return ctl_query(argc, argv);
+	fprintf(stderr,
+		"eipfloatd: unknown subcommand \"%s\" (status, metrics; "
+		"see eipfloatd(8))\n",
+		argv[0]);
+	return CTL_EXIT_USAGE;
+}

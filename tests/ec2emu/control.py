@@ -1,0 +1,186 @@
+"""The unsigned /_emu/ control API tests use to watch and steer."""
+
+import json
+import urllib.parse
+
+from .common import ControlError, log
+
+
+class ControlApi:
+    """The unsigned /_emu/ endpoints tests use to watch and steer."""
+
+    def __init__(self, emu):
+        self.emu = emu
+
+    def handle(self, h, path, query):
+        q = dict(urllib.parse.parse_qsl(query))
+        try:
+            body = h.read_body()
+            route = (h.command, path.rstrip("/"))
+            fn = {
+                ("GET", "/_emu/calls"): self.get_calls,
+                ("POST", "/_emu/reset-calls"): self.reset_calls,
+                ("GET", "/_emu/state"): self.get_state,
+                ("GET", "/_emu/faults"): self.get_faults,
+                ("POST", "/_emu/faults"): self.post_faults,
+                ("DELETE", "/_emu/faults"): self.delete_faults,
+                ("POST", "/_emu/set"): self.post_set,
+            }.get(route)
+            if fn is None and h.command == "DELETE" and \
+                path.startswith("/_emu/faults/"):
+                fn = self.delete_fault
+            if fn is None:
+                return self.reply(h, 404, {
+                    "error": "no such control endpoint: %s %s"
+                    % (h.command, path)})
+            data = None
+            if body:
+                try:
+                    data = json.loads(body)
+                except ValueError as e:
+                    raise ControlError("bad JSON: %s" % e)
+            self.reply(h, 200, fn(q, data, path))
+        except ControlError as e:
+            self.reply(h, 400, {"error": str(e)})
+
+    @staticmethod
+    def reply(h, status, obj):
+        h.send_body(status, json.dumps(obj, indent=1) + "\n",
+                "application/json")
+
+    def get_calls(self, q, data, path):
+        try:
+            since = int(q.get("since", 0))
+        except ValueError:
+            raise ControlError("since must be an integer")
+        service = q.get("service", "ec2")
+        if service not in ("ec2", "imds", "all"):
+            raise ControlError("service must be ec2, imds or all")
+        return self.emu.calls.query(service, q.get("action"), since)
+
+    def reset_calls(self, q, data, path):
+        self.emu.calls.reset()
+        return {"ok": True}
+
+    def get_state(self, q, data, path):
+        with self.emu.world.lock:
+            st = self.emu.world.state()
+        st["faults"] = self.emu.faults.view()
+        return st
+
+    def get_faults(self, q, data, path):
+        return self.emu.faults.view()
+
+    def post_faults(self, q, data, path):
+        specs = data if isinstance(data, list) else [data]
+        ids = []
+        for spec in specs:
+            f = self.emu.faults.add(spec)
+            log("fault %d added: %s %s %s", f.id, f.target,
+                f.action if f.target == "ec2" else f.path or "*",
+                f.describe())
+            ids.append(f.id)
+        return {"ids": ids, "id": ids[0] if ids else None}
+
+    def delete_faults(self, q, data, path):
+        self.emu.faults.clear()
+        log("faults cleared")
+        return {"ok": True}
+
+    def delete_fault(self, q, data, path):
+        try:
+            fid = int(path.rsplit("/", 1)[1])
+        except ValueError:
+            raise ControlError("fault id must be an integer")
+        return {"ok": self.emu.faults.clear(fid)}
+
+    def post_set(self, q, data, path):
+        if not isinstance(data, dict):
+            raise ControlError("set takes a JSON object")
+        w = self.emu.world
+        handlers = {
+            "associate": self._set_associate,
+            "disassociate": self._set_disassociate,
+            "credential_ttl": self._set_ttl,
+            "credential_refresh_ahead": self._set_refresh,
+            "expire_credentials": self._set_expire,
+            "expire_imds_tokens": self._set_expire_tokens,
+            "clock_offset": self._set_clock,
+            "imds_v1": self._set_imds_v1,
+        }
+        unknown = set(data) - set(handlers)
+        if unknown:
+            raise ControlError("unknown set keys: %s" %
+                               ", ".join(sorted(unknown)))
+        with w.lock:
+            for k, v in data.items():
+                handlers[k](w, v)
+                log("set %s", k)
+            st = w.state()
+        return st
+
+    @staticmethod
+    def _addr(w, spec):
+        if spec.get("allocation_id"):
+            a = w.address_by_alloc(spec["allocation_id"])
+        else:
+            a = w.address_by_ip(spec.get("public_ip", ""))
+        if a is None:
+            raise ControlError("no such address: %r" % spec)
+        return a
+
+    def _set_associate(self, w, spec):
+        if not isinstance(spec, dict):
+            raise ControlError("associate takes an object")
+        a = self._addr(w, spec)
+        inst = None
+        if spec.get("instance_id"):
+            inst = w.instances.get(spec["instance_id"])
+        elif spec.get("network_interface_id"):
+            inst = w.instance_by_eni(spec["network_interface_id"])
+        if inst is None:
+            raise ControlError("no such instance/eni: %r" % spec)
+        pip = spec.get("private_ip")
+        if pip is not None and pip not in inst.private_ips:
+            raise ControlError("%s is not an address of %s" %
+                       (pip, inst.id))
+        w.associate(a, inst, pip)
+
+    def _set_disassociate(self, w, spec):
+        if not isinstance(spec, dict):
+            raise ControlError("disassociate takes an object")
+        w.disassociate(self._addr(w, spec))
+
+    @staticmethod
+    def _num(v, what, lo):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+            v < lo:
+            raise ControlError("%s must be a number >= %s" %
+                       (what, lo))
+        return v
+
+    def _set_ttl(self, w, v):
+        w.credential_ttl = int(self._num(v, "credential_ttl", 1))
+
+    def _set_refresh(self, w, v):
+        w.refresh_ahead = None if v is None else self._num(
+            v, "credential_refresh_ahead", 0)
+
+    @staticmethod
+    def _set_expire(w, v):
+        if v:
+            w.expire_credentials()
+
+    @staticmethod
+    def _set_expire_tokens(w, v):
+        if v:
+            w.imds_tokens.clear()
+
+    def _set_clock(self, w, v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ControlError("clock_offset must be a number")
+        w.clock_offset = float(v)
+
+    @staticmethod
+    def _set_imds_v1(w, v):
+        w.imds_v1 = bool(v)
