@@ -1,6 +1,6 @@
 /*
  * backoff.c - capped exponential backoff, jitter, attempt and deadline
- * limits (pure; see backoff.h).
+ * limits, the retry quota (pure; see backoff.h).
  */
 #include "backoff.h"
 
@@ -30,4 +30,29 @@ backoff_may_retry(const struct backoff_policy *p, unsigned attempts,
 	if (p->deadline_ms != 0 && elapsed_ms + wait_ms > p->deadline_ms)
 		return 0;
 	return 1;
+}
+
+void
+backoff_quota_init(struct backoff_quota *q, unsigned max)
+{
+	q->tokens = q->max = max;
+}
+
+unsigned
+backoff_quota_take(struct backoff_quota *q, int timeout)
+{
+	unsigned cost = timeout ? BACKOFF_QUOTA_TIMEOUT : BACKOFF_QUOTA_RETRY;
+
+	if (q->tokens < cost)
+		return 0;
+	q->tokens -= cost;
+	return cost;
+}
+
+void
+backoff_quota_refund(struct backoff_quota *q, unsigned cost)
+{
+	unsigned add = cost != 0 ? cost : BACKOFF_QUOTA_SUCCESS;
+
+	q->tokens = add >= q->max - q->tokens ? q->max : q->tokens + add;
 }

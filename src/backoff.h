@@ -1,6 +1,6 @@
 /*
  * backoff.h - the one retry policy: capped exponential backoff with optional
- * full jitter, an attempt limit and a deadline. Pure: the caller passes the
+ * full jitter, an attempt limit and a deadline, and a retry quota. Pure: the caller passes the
  * random value and the elapsed time. Every retry in eipfloatd (EC2, IMDS,
  * credentials, AWS start-up) asks this module how long to wait and whether
  * to try again.
@@ -37,5 +37,33 @@ uint64_t backoff_delay_ms(const struct backoff_policy *p, unsigned retry,
  */
 int backoff_may_retry(const struct backoff_policy *p, unsigned attempts,
 		      uint64_t elapsed_ms, uint64_t wait_ms);
+
+/*
+ * The client-side retry quota of the AWS SDKs' "standard" retry mode, one
+ * per client: a retry must take tokens from it, so a long outage stops
+ * retrying instead of spending the account's shared request budget, and
+ * successes pay the tokens back.
+ */
+#define BACKOFF_QUOTA_TOKENS 500 /* a full quota */
+#define BACKOFF_QUOTA_RETRY 5	 /* a retry after an error answer */
+#define BACKOFF_QUOTA_TIMEOUT 10 /* a retry after a timeout */
+#define BACKOFF_QUOTA_SUCCESS 1	 /* refunded by a success without retry */
+
+struct backoff_quota {
+	unsigned tokens;
+	unsigned max;
+};
+
+void backoff_quota_init(struct backoff_quota *q, unsigned max);
+/*
+ * Pay for one retry (timeout: the failed attempt timed out). Returns the
+ * cost taken, or 0 when the quota cannot pay it: do not retry then.
+ */
+unsigned backoff_quota_take(struct backoff_quota *q, int timeout);
+/*
+ * A call succeeded: give back `cost`, what its last retry took (0 when it
+ * needed none: then BACKOFF_QUOTA_SUCCESS); never above max.
+ */
+void backoff_quota_refund(struct backoff_quota *q, unsigned cost);
 
 #endif

@@ -205,7 +205,6 @@ check_authkey(struct config_ctx *c, const config_setting_t *at,
 	struct config *cfg = base;
 	char why[CONFIG_PATH_MAX + 128];
 
-	(void)k;
 	if (authkey_read(cfg->authkey_path, cfg->authkey, &cfg->authkey_len,
 			 why, sizeof(why)) == 0)
 		return 0;
@@ -219,7 +218,6 @@ check_heartbeat_timeout(struct config_ctx *c, const config_setting_t *at,
 {
 	const struct config *cfg = base;
 
-	(void)k;
 	if (cfg->timeout_ms >= 3 * cfg->interval_ms)
 		return 0;
 	return config_fail(c, at,
@@ -237,7 +235,6 @@ check_eip(struct config_ctx *c, const config_setting_t *grp, void *elem)
 	    config_setting_get_member(grp, "allocation_id");
 	const config_setting_t *ps = config_setting_get_member(grp, "public_ip");
 
-	(void)elem;
 	if (as && ps)
 		return config_fail(c, ps,
 				   "give allocation_id or public_ip, not both");

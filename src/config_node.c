@@ -141,8 +141,6 @@ config_node_read_addresses(struct config_ctx *c, const config_setting_t *grp,
 	char tmp[80];
 	int i, len;
 
-	(void)grp;
-	(void)k;
 	if (list == NULL)
 		return 0;
 	if (!config_setting_is_array(list) && !config_setting_is_list(list))
@@ -182,7 +180,6 @@ config_node_print_addresses(FILE *out, const struct config_key *k,
 	const struct config_node *n = base;
 	unsigned i;
 
-	(void)k;
 	fputs("[ ", out);
 	for (i = 0; i < n->naddrs; i++)
 		fprintf(out, "%s\"%s\"", i ? ", " : "", n->addr_str[i]);
@@ -274,8 +271,6 @@ config_node_read_ports(struct config_ctx *c, const config_setting_t *grp,
 	struct config *cfg = base;
 	unsigned i, j, n;
 
-	(void)grp;
-	(void)k;
 	for (i = 0; i < cfg->nlinks; i++)
 		cfg->ports[i] = DEFAULT_PORT0 - i;
 	if (list != NULL) {
@@ -318,7 +313,6 @@ config_node_print_ports(FILE *out, const struct config_key *k,
 	const struct config *cfg = base;
 	unsigned i;
 
-	(void)k;
 	fputs("[ ", out);
 	for (i = 0; i < cfg->nlinks; i++)
 		fprintf(out, "%s%u", i ? ", " : "", cfg->ports[i]);

@@ -4,8 +4,11 @@
  * background before role credentials expire.
  */
 #include "creds.h"
+#include "backoff.h"
+#include "creds_file.h"
 #include "imds.h"
 #include "log.h"
+#include "loop.h"
 #include "util.h"
 
 #include <errno.h>
@@ -22,8 +25,6 @@
 #define REFRESH_MARGIN_MAX_MS (15 * 60 * 1000ull)
 #define STALE_MARGIN_MAX_MS (5 * 60 * 1000ull)
 #define REFRESH_MIN_DELAY_MS 1000
-#define RETRY_MIN_MS 1000
-#define RETRY_MAX_MS 60000
 #define CREDS_ERR_MAX 2048
 
 struct waiter {
@@ -42,15 +43,22 @@ struct creds_ctx {
 	uint64_t refresh_at, stale_at; /* wall ms; 0 when cur never expires */
 	char role[132];
 	struct imds_req *fetch; /* role credentials in flight */
-	ev_timer refresh;	/* background refresh, and its retries */
-	ev_timer deliver;	/* hands a synchronous result to waiters */
+	struct loop_defer refresh; /* background refresh, and its retries */
+	struct loop_defer deliver; /* hands a synchronous result to waiters */
 	struct waiter *waiters, **tail;
 	unsigned fail_streak;
 	char err[CREDS_ERR_MAX]; /* why the last resolution failed */
 };
 
-static void refresh_cb(struct ev_loop *loop, ev_timer *w, int revents);
-static void deliver_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void refresh_cb(void *arg);
+static void deliver_cb(void *arg);
+
+/* Background retries of a failing refresh: 1 s, doubling, at most 60 s. */
+static const struct backoff_policy retry_policy = {
+    .base_ms = 1000,
+    .cap_ms = 60000,
+    .jitter = BACKOFF_JITTER_NONE,
+};
 static void flush(struct creds_ctx *ctx, const struct creds *creds,
 		  const char *err);
 
@@ -101,258 +109,6 @@ creds_schedule(uint64_t fetched_ms, uint64_t expiration_ms,
 	*stale_at = expiration_ms - stale_margin;
 }
 
-/* ---- the shared credentials file (pure) ---- */
-
-struct ini {
-	const char *name;
-	const char *profile;
-	struct creds *out;
-	char *err;
-	size_t errlen;
-	unsigned line;
-	int in_target;
-	unsigned target_line; /* line of the profile's header, 0 = not seen */
-	unsigned id_line, secret_line, token_line;
-	const char *unsupported; /* e.g. "role_arn" seen in the profile */
-};
-
-static int
-blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static void
-trim(const char **s, const char **e)
-{
-	while (*s < *e && blank(**s))
-		(*s)++;
-	while (*e > *s && blank((*e)[-1]))
-		(*e)--;
-}
-
-static int
-equals(const char *s, const char *e, const char *word)
-{
-	size_t n = strlen(word);
-
-	return (size_t)(e - s) == n && strncasecmp(s, word, n) == 0;
-}
-
-static int
-ini_error(struct ini *st, const char *what)
-{
-	(void)snprintf(st->err, st->errlen, "%s:%u: %s", st->name, st->line,
-		       what);
-	return -1;
-}
-
-static int
-ini_section(struct ini *st, const char *s, const char *e)
-{
-	const char *close = memchr(s, ']', (size_t)(e - s));
-	const char *after;
-	char msg[256];
-
-	if (close == NULL)
-		return ini_error(st, "section header without ']'");
-	after = close + 1;
-	trim(&after, &e);
-	if (after < e && *after != '#' && *after != ';')
-		return ini_error(st, "unexpected text after ']'");
-	s++;
-	e = close;
-	trim(&s, &e);
-	/* ~/.aws/config style "[profile NAME]" means the same here. */
-	if (e - s > 8 && strncmp(s, "profile", 7) == 0 && blank(s[7])) {
-		s += 8;
-		trim(&s, &e);
-	}
-	if (s == e)
-		return ini_error(st, "empty section name");
-	st->in_target = (size_t)(e - s) == strlen(st->profile) &&
-			memcmp(s, st->profile, (size_t)(e - s)) == 0;
-	if (!st->in_target)
-		return 0;
-	if (st->target_line != 0) {
-		(void)snprintf(msg, sizeof(msg),
-			       "duplicate section [%.64s] (first at line %u)",
-			       st->profile, st->target_line);
-		return ini_error(st, msg);
-	}
-	st->target_line = st->line;
-	return 0;
-}
-
-static int
-ini_value(struct ini *st, const char *key, const char *s, const char *e,
-	  char *dst, size_t size, unsigned *seen)
-{
-	char msg[128];
-	size_t n = (size_t)(e - s), i;
-
-	if (*seen != 0) {
-		(void)snprintf(msg, sizeof(msg),
-			       "%s given twice (first at line %u)", key, *seen);
-		return ini_error(st, msg);
-	}
-	*seen = st->line;
-	if (n >= size) {
-		(void)snprintf(msg, sizeof(msg), "%s is too long", key);
-		return ini_error(st, msg);
-	}
-	for (i = 0; i < n; i++) {
-		if (s[i] <= ' ' || s[i] > '~') {
-			(void)snprintf(
-			    msg, sizeof(msg),
-			    "%s holds a space or a non-ASCII character", key);
-			return ini_error(st, msg);
-		}
-	}
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-	return 0;
-}
-
-static int
-ini_setting(struct ini *st, const char *s, const char *e)
-{
-	static const char *const unsupported[] = {
-	    "role_arn",	     "source_profile", "credential_process",
-	    "sso_start_url", "sso_session",    "web_identity_token_file",
-	};
-	const char *eq = memchr(s, '=', (size_t)(e - s));
-	const char *k = s, *ke, *v, *ve = e;
-	size_t i;
-
-	if (eq == NULL)
-		return ini_error(st,
-				 "expected \"key = value\" or \"[section]\"");
-	ke = eq;
-	v = eq + 1;
-	trim(&k, &ke);
-	trim(&v, &ve);
-	if (k == ke)
-		return ini_error(st, "missing key before '='");
-	if (!st->in_target)
-		return 0;
-	if (equals(k, ke, "aws_access_key_id"))
-		return ini_value(st, "aws_access_key_id", v, ve,
-				 st->out->access_key_id,
-				 sizeof(st->out->access_key_id), &st->id_line);
-	if (equals(k, ke, "aws_secret_access_key"))
-		return ini_value(st, "aws_secret_access_key", v, ve,
-				 st->out->secret_access_key,
-				 sizeof(st->out->secret_access_key),
-				 &st->secret_line);
-	if (equals(k, ke, "aws_session_token"))
-		return ini_value(
-		    st, "aws_session_token", v, ve, st->out->session_token,
-		    sizeof(st->out->session_token), &st->token_line);
-	for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
-		if (equals(k, ke, unsupported[i]))
-			st->unsupported = unsupported[i];
-	return 0;
-}
-
-static int
-ini_line(struct ini *st, const char *s, const char *e, int *in_section)
-{
-	if (memchr(s, '\0', (size_t)(e - s)) != NULL)
-		return ini_error(st, "NUL byte (is this a text file?)");
-	trim(&s, &e);
-	if (s == e || *s == '#' || *s == ';')
-		return 0;
-	if (*s == '[') {
-		*in_section = 1;
-		return ini_section(st, s, e);
-	}
-	if (!*in_section)
-		return ini_error(st, "setting outside any [section]");
-	return ini_setting(st, s, e);
-}
-
-static int
-ini_finish(struct ini *st)
-{
-	char msg[256];
-
-	if (st->target_line == 0) {
-		(void)snprintf(st->err, st->errlen, "%s: no profile [%.64s]",
-			       st->name, st->profile);
-		return 1;
-	}
-	st->line = st->target_line;
-	if (st->out->access_key_id[0] == '\0' ||
-	    st->out->secret_access_key[0] == '\0') {
-		if (st->unsupported != NULL &&
-		    st->out->access_key_id[0] == '\0' &&
-		    st->out->secret_access_key[0] == '\0')
-			(void)snprintf(
-			    msg, sizeof(msg),
-			    "profile [%.64s] uses %s, which eipfloatd "
-			    "does not support: give it static keys or use "
-			    "the instance role",
-			    st->profile, st->unsupported);
-		else
-			(void)snprintf(msg, sizeof(msg),
-				       "profile [%.64s] has no %s", st->profile,
-				       st->out->access_key_id[0] == '\0'
-					   ? "aws_access_key_id"
-					   : "aws_secret_access_key");
-		return ini_error(st, msg);
-	}
-	st->out->source = CREDS_FILE;
-	st->out->expiration_ms = 0;
-	return 0;
-}
-
-/*
- * The file as the AWS CLI writes it: [section] headers, "key = value"
- * lines, whole-line comments (# or ;), CRLF or LF. Keys are
- * case-insensitive; values are kept verbatim after trimming, without
- * inline comments, since a secret may contain '#'. A syntax error anywhere
- * is an error (the AWS CLI refuses such a file too); other profiles'
- * settings are not looked at. Messages never quote a value.
- */
-int
-creds_parse_file(const char *text, size_t len, const char *name,
-		 const char *profile, struct creds *out, char *err,
-		 size_t errlen)
-{
-	struct ini st = {
-	    .name = name,
-	    .profile = profile,
-	    .out = out,
-	    .err = err,
-	    .errlen = errlen,
-	};
-	const char *p = text, *end = text + len, *nl, *e;
-	int in_section = 0, rc;
-
-	memset(out, 0, sizeof(*out));
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;
-	while (p < end) {
-		st.line++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		e = nl ? nl : end;
-		if (e > p && e[-1] == '\r')
-			e--;
-		if (ini_line(&st, p, e, &in_section) == -1)
-			goto fail;
-		p = nl ? nl + 1 : end;
-	}
-	rc = ini_finish(&st);
-	if (rc == 0)
-		return 0;
-	util_explicit_bzero(out, sizeof(*out));
-	return rc;
-fail:
-	util_explicit_bzero(out, sizeof(*out));
-	return -1;
-}
-
 /* ---- the chain ---- */
 
 struct creds_ctx *
@@ -367,10 +123,8 @@ creds_new(struct ev_loop *loop, struct imds_ctx *imds, const char *profile)
 	util_strlcpy(ctx->profile, profile ? profile : "",
 		     sizeof(ctx->profile));
 	ctx->tail = &ctx->waiters;
-	ev_init(&ctx->refresh, refresh_cb);
-	ctx->refresh.data = ctx;
-	ev_init(&ctx->deliver, deliver_cb);
-	ctx->deliver.data = ctx;
+	loop_defer_init(&ctx->refresh, loop, refresh_cb, ctx);
+	loop_defer_init(&ctx->deliver, loop, deliver_cb, ctx);
 	return ctx;
 }
 
@@ -388,7 +142,7 @@ drop(struct creds_ctx *ctx)
 	util_explicit_bzero(&ctx->cur, sizeof(ctx->cur));
 	ctx->have = 0;
 	ctx->refresh_at = ctx->stale_at = 0;
-	ev_timer_stop(ctx->loop, &ctx->refresh);
+	loop_defer_cancel(&ctx->refresh);
 }
 
 /*
@@ -404,7 +158,7 @@ creds_free(struct creds_ctx *ctx)
 	ctx->dying = 1;
 	imds_cancel(ctx->fetch);
 	ctx->fetch = NULL;
-	ev_timer_stop(ctx->loop, &ctx->deliver);
+	loop_defer_cancel(&ctx->deliver);
 	drop(ctx);
 	while (ctx->waiters != NULL)
 		flush(ctx, NULL, "credentials: shutting down");
@@ -444,33 +198,16 @@ flush(struct creds_ctx *ctx, const struct creds *creds, const char *err)
 }
 
 static void
-deliver_cb(struct ev_loop *loop, ev_timer *w, int revents)
+deliver_cb(void *arg)
 {
-	struct creds_ctx *ctx = w->data;
+	struct creds_ctx *ctx = arg;
 
-	(void)loop;
-	(void)revents;
 	if (usable(ctx))
 		flush(ctx, &ctx->cur, NULL);
 	else
 		flush(ctx, NULL, ctx->err);
 }
 
-static void
-deliver_later(struct creds_ctx *ctx)
-{
-	ev_timer_stop(ctx->loop, &ctx->deliver);
-	ev_timer_set(&ctx->deliver, 0., 0.);
-	ev_timer_start(ctx->loop, &ctx->deliver);
-}
-
-static void
-arm_refresh(struct creds_ctx *ctx, uint64_t delay_ms)
-{
-	ev_timer_stop(ctx->loop, &ctx->refresh);
-	ev_timer_set(&ctx->refresh, (double)delay_ms / 1000., 0.);
-	ev_timer_start(ctx->loop, &ctx->refresh);
-}
 
 static void
 install(struct creds_ctx *ctx, const struct creds *c)
@@ -486,7 +223,7 @@ install(struct creds_ctx *ctx, const struct creds *c)
 	if (c->expiration_ms != 0) {
 		creds_schedule(now, c->expiration_ms, &ctx->refresh_at,
 			       &ctx->stale_at);
-		arm_refresh(ctx, ctx->refresh_at > now + REFRESH_MIN_DELAY_MS
+		loop_defer_after(&ctx->refresh, ctx->refresh_at > now + REFRESH_MIN_DELAY_MS
 				     ? ctx->refresh_at - now
 				     : REFRESH_MIN_DELAY_MS);
 	}
@@ -541,17 +278,6 @@ failed(struct creds_ctx *ctx, const char *err)
 }
 
 static void
-retry_later(struct creds_ctx *ctx)
-{
-	unsigned shift = ctx->fail_streak > 7 ? 6 : ctx->fail_streak - 1;
-	uint64_t delay = (uint64_t)RETRY_MIN_MS << shift;
-
-	if (delay > RETRY_MAX_MS)
-		delay = RETRY_MAX_MS;
-	arm_refresh(ctx, delay);
-}
-
-static void
 role_done(void *arg, const struct creds *c, const char *role, const char *err)
 {
 	struct creds_ctx *ctx = arg;
@@ -577,7 +303,9 @@ role_done(void *arg, const struct creds *c, const char *role, const char *err)
 	failed(ctx, err ? err : "instance role: unknown error");
 	/* Keep trying in the background while there is something to keep. */
 	if (ctx->have && ctx->cur.source == CREDS_IMDS)
-		retry_later(ctx);
+		loop_defer_after(&ctx->refresh,
+				 backoff_delay_ms(&retry_policy,
+						  ctx->fail_streak, 0));
 	/* Last: a callback may free ctx. */
 	if (usable(ctx))
 		flush(ctx, &ctx->cur, NULL);
@@ -588,21 +316,19 @@ role_done(void *arg, const struct creds *c, const char *role, const char *err)
 static void
 fetch_role(struct creds_ctx *ctx)
 {
-	ev_timer_stop(ctx->loop, &ctx->refresh);
+	loop_defer_cancel(&ctx->refresh);
 	ctx->fetch = imds_role_credentials(ctx->imds, role_done, ctx);
 	if (ctx->fetch == NULL) {
 		failed(ctx, "instance role: cannot start an IMDS request");
-		deliver_later(ctx);
+		loop_defer_soon(&ctx->deliver);
 	}
 }
 
 static void
-refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
+refresh_cb(void *arg)
 {
-	struct creds_ctx *ctx = w->data;
+	struct creds_ctx *ctx = arg;
 
-	(void)loop;
-	(void)revents;
 	if (ctx->fetch == NULL && ctx->imds != NULL)
 		fetch_role(ctx);
 }
@@ -791,7 +517,7 @@ resolve(struct creds_ctx *ctx)
 	else
 		failed(ctx, err);
 	util_explicit_bzero(&c, sizeof(c));
-	deliver_later(ctx);
+	loop_defer_soon(&ctx->deliver);
 }
 
 void
@@ -816,7 +542,7 @@ creds_get(struct creds_ctx *ctx, creds_cb cb, void *arg)
 	w->arg = arg;
 	*ctx->tail = w;
 	ctx->tail = &w->next;
-	if (ctx->fetch == NULL && !ev_is_active(&ctx->deliver))
+	if (ctx->fetch == NULL && !loop_defer_pending(&ctx->deliver))
 		resolve(ctx);
 }
 
@@ -832,7 +558,7 @@ creds_invalidate(struct creds_ctx *ctx)
 	drop(ctx);
 	imds_cancel(ctx->fetch);
 	ctx->fetch = NULL;
-	ev_timer_stop(ctx->loop, &ctx->deliver);
+	loop_defer_cancel(&ctx->deliver);
 	resolve(ctx);
 }
 

@@ -57,17 +57,6 @@ uint64_t creds_current_expiration(const struct creds_ctx *ctx);
 const char *creds_source_name(enum creds_source src);
 
 /*
- * Pure pieces, for the unit tests and the fuzzer.
- *
- * creds_parse_file: find [profile] (or [profile NAME]) in the text of a
- * shared credentials file called `name`. Returns 0 and fills out, 1 when
- * the file has no such section, -1 on bad syntax or an incomplete profile
- * with "NAME:LINE: what" in err (never a secret).
- */
-int creds_parse_file(const char *text, size_t len, const char *name,
-		     const char *profile, struct creds *out, char *err,
-		     size_t errlen);
-/*
  * For credentials fetched at wall time `fetched_ms` that expire at
  * `expiration_ms`: when to refresh them in the background, and from when
  * on they are no longer handed out (callers wait for new ones).

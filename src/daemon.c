@@ -5,20 +5,20 @@
  * actions back into I/O. All decisions live in elect.c.
  */
 #include "daemon.h"
-#include "check.h"
+#include "health.h"
 #include "config.h"
 #include "creds.h"
 #include "ctl.h"
 #include "dump.h"
 #include "elect.h"
+#include "elect_map.h"
 #include "hooks.h"
-#include "http.h"
-#include "imds.h"
 #include "link.h"
 #include "log.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "resource.h"
+#include "resource_setup.h"
 #include "status.h"
 #include "util.h"
 
@@ -32,13 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
 #define LEAVE_COPIES 3
-#define AWS_RETRY_MIN_MS 1000
-#define AWS_RETRY_MAX_MS 30000
 #define STOP_GRACE_MS 2000
 
 struct daemon {
@@ -61,33 +55,12 @@ struct daemon {
 	uint64_t incarnation;
 	struct elect_state el;
 	struct hooks *hooks;
-	struct check *check;
+	struct health *health;
 	struct ctl *ctl;
 
-	/* AWS: set up asynchronously (IMDS identity, then resource prepare) */
-	struct http_ctx *http;
-	struct imds_ctx *imds;
-	struct creds_ctx *creds;
-	struct imds_req *imds_req;
-	struct resource_set *res;
-	int res_ready;
-	int preparing;
-	ev_timer aws_retry;
-	unsigned aws_failures;
-	char self_instance[CONFIG_ID_MAX];
-	char region[CONFIG_NAME_MAX];
-	char endpoint[CONFIG_PATH_MAX];
-	char az[CONFIG_NAME_MAX];
-	int pending_verify, pending_acquire;
+	/* the resources, and the AWS set-up they wait for */
+	struct resource_setup *res;
 	uint64_t acquire_started_ms; /* the takeover decision */
-
-	/* the peer as its heartbeats describe it */
-	char peer_instance[CONFIG_ID_MAX];
-	uint64_t peer_incarnation;
-	enum elect_role peer_role;
-	unsigned peer_priority;
-	int peer_eligible;
-	uint64_t peer_term;
 
 	unsigned long reloads_ok, reloads_failed, dumps, transitions;
 	unsigned long transitions_to[STATUS_ROLES];
@@ -96,16 +69,6 @@ struct daemon {
 };
 
 static void feed(struct daemon *d, const struct elect_event *ev);
-static void aws_setup(struct daemon *d);
-
-static int
-has_eip(const struct config *cfg)
-{
-	for (unsigned i = 0; i < cfg->nresources; i++)
-		if (cfg->resources[i].type == CONFIG_RES_EIP)
-			return 1;
-	return 0;
-}
 
 int
 daemon_check_config(const struct daemon_options *opt)
@@ -124,66 +87,44 @@ daemon_check_config(const struct daemon_options *opt)
 	return 0;
 }
 
-/* ---- resources: verify and acquire, deferred until AWS is set up ---- */
+/* ---- resources: answers to verify and acquire ---- */
 
 static void
-on_owner(void *arg, enum resource_owner owner, const char *detail)
+got_owner(void *arg, enum resource_owner owner, const char *detail)
 {
 	struct daemon *d = arg;
 	struct elect_event ev = {
-		.type = ELECT_EV_OWNER, .owner = owner, .detail = detail};
+		.type = ELECT_EV_OWNER,
+		.owner = elect_map_owner(owner),
+		.detail = detail,
+	};
 
 	feed(d, &ev);
 }
 
 static void
-on_acquired(void *arg, int rc, const char *detail)
+got_acquired(void *arg, int rc, const char *detail)
 {
 	struct daemon *d = arg;
 	struct elect_event ev = {
 		.type = ELECT_EV_ACQUIRED, .ok = rc == 0, .detail = detail};
 
+	/* The one line for a successful acquisition (resource.c is silent). */
 	if (rc == 0) {
+		struct log_fields f = {
+			.message_id = LOG_ID_FAILOVER,
+			.state = "ACTIVE",
+			.peer = d->cfg.nodes[d->cfg.peer].name,
+			.has_term = 1,
+			.term = elect_term(&d->el),
+		};
+
 		d->last_acquire_ms = util_now_ms() - d->acquire_started_ms;
-		log_notice("failover: resources on this node %" PRIu64
+		log_fields_msg(LOG_LEVEL_NOTICE, &f, "failover: resources on this node %" PRIu64
 			   " ms after the takeover decision",
 			   d->last_acquire_ms);
 	}
 	feed(d, &ev);
-}
-
-static void
-do_verify(struct daemon *d)
-{
-	if (!d->res_ready) {
-		d->pending_verify = 1;
-		return;
-	}
-	d->pending_verify = 0;
-	resource_verify(d->res, on_owner, d);
-}
-
-static void
-do_acquire(struct daemon *d)
-{
-	if (!d->res_ready) {
-		d->pending_acquire = 1;
-		log_notice("takeover waits for the AWS set-up (%s)",
-			   d->self_instance[0] ? "resolving resources"
-					       : "instance identity");
-		return;
-	}
-	d->pending_acquire = 0;
-	resource_acquire(d->res, on_acquired, d);
-}
-
-static void
-run_pending(struct daemon *d)
-{
-	if (d->pending_acquire)
-		do_acquire(d);
-	if (d->pending_verify)
-		do_verify(d);
 }
 
 /* ---- the election shell ---- */
@@ -256,8 +197,22 @@ elect_schedule(struct daemon *d, uint64_t now)
 static void
 apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 {
-	if (a->reason[0])
-		log_msg(a->level, "%s", a->reason);
+	if (a->reason[0] && a->from != a->to) {
+		struct log_fields f = {
+			.message_id = LOG_ID_STATE_CHANGE,
+			.state = elect_role_name(a->to),
+			.from = elect_role_name(a->from),
+			.reason = strstr(a->reason, ": ") ? strstr(a->reason, ": ") + 2
+							   : a->reason,
+			.peer = d->cfg.nodes[d->cfg.peer].name,
+			.has_term = 1,
+			.term = elect_term(&d->el),
+		};
+
+		log_fields_msg(elect_map_level(a->level), &f, "%s", a->reason);
+	} else if (a->reason[0]) {
+		log_msg(elect_map_level(a->level), "%s", a->reason);
+	}
 	if (a->from != a->to) {
 		d->transitions++;
 		d->transitions_to[a->to]++;
@@ -266,17 +221,15 @@ apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 			     elect_guarded(&d->el) ? ", guarded" : "");
 	}
 	if (a->flags & ELECT_ACT_CANCEL) {
-		d->pending_acquire = 0;
-		if (d->res)
-			resource_cancel(d->res);
+		resource_setup_cancel(d->res);
 	}
 	if (a->flags & ELECT_ACT_ACQUIRE) {
 		d->acquire_started_ms = now;
 		d->failovers++;
-		do_acquire(d);
+		resource_setup_acquire(d->res);
 	}
 	if (a->flags & ELECT_ACT_VERIFY)
-		do_verify(d);
+		resource_setup_verify(d->res);
 	if ((a->flags & ELECT_ACT_SEND) && d->links_open)
 		link_send_now(&d->links);
 	if (a->flags & ELECT_ACT_LEAVE && d->links_open)
@@ -312,12 +265,12 @@ on_elect_timer(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
-on_health(void *arg, enum check_health health, const char *reason)
+got_health(void *arg, enum health_status health, const char *reason)
 {
 	struct daemon *d = arg;
 	struct elect_event ev = {
 		.type = ELECT_EV_HEALTH,
-		.ok = health == CHECK_HEALTHY,
+		.ok = health == HEALTH_HEALTHY,
 		.detail = reason,
 	};
 
@@ -332,213 +285,26 @@ link_fill(void *arg, struct wire_msg *m)
 	struct daemon *d = arg;
 	enum elect_role role = elect_role(&d->el);
 
-	m->state = (enum wire_state)role;
+	m->state = elect_map_role_to_wire(role);
 	m->priority = (uint8_t)d->cfg.nodes[d->cfg.self].priority;
 	m->eligible = (uint8_t)elect_eligible(&d->el);
 	m->term = elect_term(&d->el);
 	m->flags = role == ELECT_ACTIVE ? WIRE_FLAG_HOLDS : 0;
-	util_strlcpy(m->instance_id, d->self_instance,
+	util_strlcpy(m->instance_id, resource_setup_self_instance(d->res),
 		     sizeof(m->instance_id));
-}
-
-static void
-learn_peer_instance(struct daemon *d, const char *id)
-{
-	if (id[0] == '\0' || strcmp(id, d->peer_instance) == 0)
-		return;
-	log_info("peer %s is instance %s", d->cfg.nodes[d->cfg.peer].name,
-		 id);
-	util_strlcpy(d->peer_instance, id, sizeof(d->peer_instance));
-	if (d->res)
-		resource_set_peer_instance(d->res, d->peer_instance);
 }
 
 static void
 link_msg(void *arg, unsigned link, const struct wire_msg *m, uint64_t now)
 {
 	struct daemon *d = arg;
-	struct elect_event ev = {
-		.type = m->type == WIRE_LEAVE ? ELECT_EV_PEER_LEAVE
-					      : ELECT_EV_PEER_HEARTBEAT,
-		.peer =
-			{
-				.role = (enum elect_role)m->state,
-				.priority = m->priority,
-				.eligible = m->eligible,
-				.term = m->term,
-				.incarnation = m->incarnation,
-			},
-	};
+	struct elect_event ev;
 
 	if (d->stopping)
 		return;
-	d->peer_incarnation = m->incarnation;
-	d->peer_role = (enum elect_role)m->state;
-	d->peer_priority = m->priority;
-	d->peer_eligible = m->eligible;
-	d->peer_term = m->term;
-	learn_peer_instance(d, m->instance_id);
+	elect_map_msg(m, &ev);
+	resource_setup_peer_instance(d->res, m->instance_id);
 	feed(d, &ev);
-}
-
-/* ---- AWS set-up: identity (config or IMDS), then the resources ---- */
-
-static void
-aws_retry_later(struct daemon *d, const char *what, const char *err)
-{
-	unsigned ms = AWS_RETRY_MIN_MS;
-
-	for (unsigned i = 0; i < d->aws_failures && ms < AWS_RETRY_MAX_MS; i++)
-		ms *= 2;
-	if (ms > AWS_RETRY_MAX_MS)
-		ms = AWS_RETRY_MAX_MS;
-	d->aws_failures++;
-	log_warn("AWS set-up: %s: %s (retrying in %u ms)", what, err, ms);
-	ev_timer_set(&d->aws_retry, ms / 1000., 0.);
-	ev_timer_start(d->loop, &d->aws_retry);
-}
-
-static void
-on_prepared(void *arg, int rc, const char *detail)
-{
-	struct daemon *d = arg;
-
-	d->preparing = 0;
-	if (rc != 0) {
-		aws_retry_later(d, "resolving resources", detail);
-		return;
-	}
-	if (d->aws_failures)
-		log_notice("AWS set-up complete after %u failed attempts",
-			   d->aws_failures);
-	d->aws_failures = 0;
-	d->res_ready = 1;
-	run_pending(d);
-}
-
-static void
-resources_start(struct daemon *d)
-{
-	struct resource_env env = {
-		.loop = d->loop,
-		.http = d->http,
-		.creds = d->creds,
-		.cfg = &d->cfg,
-		.region = d->region,
-		.endpoint = d->endpoint,
-		.self_instance = d->self_instance,
-	};
-
-	if (d->res == NULL) {
-		d->res = resource_new(&env);
-		if (d->res == NULL) {
-			aws_retry_later(d, "resources", "out of memory");
-			return;
-		}
-		if (d->peer_instance[0])
-			resource_set_peer_instance(d->res, d->peer_instance);
-	}
-	d->preparing = 1;
-	resource_prepare(d->res, on_prepared, d);
-}
-
-static void
-on_identity(void *arg, const struct imds_identity *id, const char *err)
-{
-	struct daemon *d = arg;
-
-	d->imds_req = NULL;
-	if (id == NULL) {
-		aws_retry_later(d, "instance identity from IMDS", err);
-		return;
-	}
-	if (d->self_instance[0] == '\0')
-		util_strlcpy(d->self_instance, id->instance_id,
-			     sizeof(d->self_instance));
-	if (d->region[0] == '\0')
-		util_strlcpy(d->region, id->region, sizeof(d->region));
-	util_strlcpy(d->az, id->availability_zone, sizeof(d->az));
-	log_info("IMDS: instance %s in %s (%s)", id->instance_id, id->region,
-		 id->availability_zone);
-	aws_setup(d);
-}
-
-/*
- * What the EC2 client needs: this instance's id and the region (from the
- * configuration, else IMDS), then the endpoint. Retried with backoff until
- * it works: a node whose IMDS answers late must still be able to take over
- * once it does.
- */
-static void
-aws_setup(struct daemon *d)
-{
-	if (!has_eip(&d->cfg)) {
-		resources_start(d);
-		return;
-	}
-	if (d->self_instance[0] == '\0' || d->region[0] == '\0') {
-		if (d->imds_req == NULL)
-			d->imds_req = imds_identity(d->imds, on_identity, d);
-		if (d->imds_req == NULL)
-			aws_retry_later(d, "instance identity from IMDS",
-					"could not start the request");
-		return;
-	}
-	if (d->endpoint[0] == '\0')
-		snprintf(d->endpoint, sizeof(d->endpoint),
-			 "https://ec2.%s.amazonaws.com", d->region);
-	resources_start(d);
-}
-
-static void
-on_aws_retry(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	aws_setup(w->data);
-}
-
-static int
-aws_open(struct daemon *d)
-{
-	const struct config *c = &d->cfg;
-
-	util_strlcpy(d->self_instance, c->nodes[c->self].instance_id,
-		     sizeof(d->self_instance));
-	util_strlcpy(d->peer_instance, c->nodes[c->peer].instance_id,
-		     sizeof(d->peer_instance));
-	util_strlcpy(d->region, c->region, sizeof(d->region));
-	util_strlcpy(d->endpoint, c->endpoint, sizeof(d->endpoint));
-	ev_timer_init(&d->aws_retry, on_aws_retry, 0., 0.);
-	d->aws_retry.data = d;
-	if (!has_eip(c))
-		return 0;
-	d->http = http_new(d->loop);
-	if (d->http == NULL)
-		return -1;
-	d->imds = imds_new(d->loop, d->http, c->imds_endpoint,
-			   c->aws_timeout_ms);
-	d->creds = creds_new(d->loop, d->imds, c->profile);
-	if (d->imds == NULL || d->creds == NULL)
-		return -1;
-	return 0;
-}
-
-static void
-aws_close(struct daemon *d)
-{
-	ev_timer_stop(d->loop, &d->aws_retry);
-	resource_free(d->res);
-	d->res = NULL;
-	imds_cancel(d->imds_req);
-	d->imds_req = NULL;
-	if (d->creds)
-		creds_free(d->creds);
-	if (d->imds)
-		imds_free(d->imds);
-	if (d->http)
-		http_free(d->http);
-	d->creds = NULL;
-	d->imds = NULL;
-	d->http = NULL;
 }
 
 /* ---- signals ---- */
@@ -578,14 +344,13 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	d->exit_code = 0;
 	ev_timer_stop(loop, &d->elect_timer);
 	feed(d, &ev);
-	if (d->res)
-		resource_cancel(d->res);
+	resource_setup_cancel(d->res);
 	if (d->links_open) {
 		link_close(&d->links);
 		d->links_open = 0;
 	}
-	check_free(d->check);
-	d->check = NULL;
+	health_free(d->health);
+	d->health = NULL;
 	d->stop_deadline =
 		util_now_ms() + d->cfg.hook_timeout_ms + STOP_GRACE_MS;
 	ev_timer_init(&d->stop_timer, on_stop_timer, 0., 0.05);
@@ -601,7 +366,7 @@ static void
 on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct daemon *d = w->data;
-	struct elect_config ec;
+	struct elect_params ep;
 	struct config *next;
 	char err[512], summary[1024];
 
@@ -626,10 +391,10 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	memcpy(&d->cfg, next, sizeof(d->cfg));
 	d->reloads_ok++;
 	link_set_config(&d->links, &d->cfg);
-	elect_config_from(&ec, &d->cfg);
-	elect_reconfigure(&d->el, &ec);
+	elect_map_params(&ep, &d->cfg);
+	elect_reconfigure(&d->el, &ep);
 	hooks_reload(d->hooks, &d->cfg);
-	check_reload(d->check, &d->cfg);
+	health_reload(d->health, &d->cfg);
 	elect_schedule(d, util_now_ms());
 	config_summary(&d->cfg, summary, sizeof(summary));
 	log_notice("reloaded %s: %s", d->opt->config_path, summary);
@@ -643,84 +408,27 @@ out:
 }
 
 static void
-dump_aws(const struct daemon *d, FILE *out)
+dump_compose(const struct daemon *d, FILE *out)
 {
-	char when[32];
-	uint64_t exp;
+	const struct dump_sources src = {
+		.config_path = d->opt->config_path,
+		.cfg = &d->cfg,
+		.incarnation = d->incarnation,
+		.started_ms = d->started_ms,
+		.el = &d->el,
+		.links = d->links_open ? &d->links : NULL,
+		.health = d->health,
+		.hooks = d->hooks,
+		.res = d->res,
+		.transitions = d->transitions,
+		.failovers = d->failovers,
+		.reloads_ok = d->reloads_ok,
+		.reloads_failed = d->reloads_failed,
+		.dumps = d->dumps,
+		.last_acquire_ms = d->last_acquire_ms,
+	};
 
-	if (!has_eip(&d->cfg))
-		return;
-	fprintf(out, "aws: region %s, instance %s%s%s, endpoint %s, imds %s%s\n",
-		d->region[0] ? d->region : "(unknown)",
-		d->self_instance[0] ? d->self_instance : "(unknown)",
-		d->az[0] ? " in " : "", d->az,
-		d->endpoint[0] ? d->endpoint : "(unknown)",
-		imds_endpoint(d->imds),
-		imds_disabled(d->imds) ? " (disabled)" : "");
-	fprintf(out, "aws setup: %s%s\n",
-		d->res_ready ? "ready" : "in progress",
-		d->aws_failures ? ", failing" : "");
-	exp = creds_current_expiration(d->creds);
-	if (exp) {
-		uint64_t wall = util_wall_ms();
-
-		util_format_wall(exp, when, sizeof(when));
-		fprintf(out, "credentials: %s, expire %s (in %lld s)\n",
-			creds_source_name(creds_current_source(d->creds)),
-			when, (long long)((int64_t)(exp - wall) / 1000));
-	} else {
-		fprintf(out, "credentials: %s, no expiry\n",
-			creds_source_name(creds_current_source(d->creds)));
-	}
-	fprintf(out, "http: %u requests in flight\n", http_inflight(d->http));
-}
-
-static void
-dump_write(struct daemon *d, FILE *out)
-{
-	char summary[1024], line[512];
-	uint64_t now = util_now_ms(), since = elect_since(&d->el);
-	const char *pname = d->cfg.nodes[d->cfg.peer].name;
-
-	config_summary(&d->cfg, summary, sizeof(summary));
-	fprintf(out, "eipfloatd %s pid %ld incarnation %016" PRIx64 "\n",
-		PACKAGE_VERSION, (long)getpid(), d->incarnation);
-	fprintf(out, "config: %s: %s\n", d->opt->config_path, summary);
-	fprintf(out, "uptime: %" PRIu64 " s\n", (now - d->started_ms) / 1000);
-	fprintf(out, "state: %s\n", elect_role_name(elect_role(&d->el)));
-	fprintf(out, "since: %" PRIu64 ".%03" PRIu64 " s ago\n",
-		(now - since) / 1000, (now - since) % 1000);
-	fprintf(out, "term: %" PRIu64 "\n", elect_term(&d->el));
-	fprintf(out, "guarded: %s\n", elect_guarded(&d->el) ? "yes" : "no");
-	fprintf(out, "reason: %s\n", elect_last_reason(&d->el));
-	elect_describe(&d->el, now, line, sizeof(line));
-	fprintf(out, "%s\n", line);
-	if (d->peer_incarnation)
-		fprintf(out,
-			"peer: %s %s, state %s, priority %u, %s, term %" PRIu64
-			", incarnation %016" PRIx64 ", instance %s\n",
-			pname,
-			link_peer_alive(&d->links, now) ? "alive" : "silent",
-			elect_role_name(d->peer_role), d->peer_priority,
-			d->peer_eligible ? "healthy" : "unhealthy",
-			d->peer_term, d->peer_incarnation,
-			d->peer_instance[0] ? d->peer_instance : "(unknown)");
-	else
-		fprintf(out, "peer: %s never heard, instance %s\n", pname,
-			d->peer_instance[0] ? d->peer_instance : "(unknown)");
-	if (d->links_open)
-		link_dump(&d->links, out);
-	if (d->check)
-		check_dump(d->check, out);
-	hooks_dump(d->hooks, out);
-	dump_aws(d, out);
-	if (d->res)
-		resource_dump(d->res, out);
-	fprintf(out,
-		"counters: %lu transitions, %lu acquisitions, last took %" PRIu64
-		" ms, %lu reloads ok, %lu rejected, %lu dumps\n",
-		d->transitions, d->failovers, d->last_acquire_ms,
-		d->reloads_ok, d->reloads_failed, d->dumps);
+	dump_write(&src, out);
 }
 
 static void
@@ -737,7 +445,7 @@ on_dump(struct ev_loop *loop, ev_signal *w, int revents)
 		log_err("state dump: %s", strerror(errno));
 		return;
 	}
-	dump_write(d, out);
+	dump_compose(d, out);
 	fclose(out);
 	if (dump_publish(d->opt->runtime_dir, text, len, err, sizeof(err)) ==
 	    -1)
@@ -750,6 +458,8 @@ static void
 status_fill(const struct daemon *d, struct status_snapshot *s)
 {
 	const struct config *c = &d->cfg;
+	const struct resource_set *group;
+	const struct creds_ctx *creds;
 	uint64_t now = util_now_ms();
 
 	memset(s, 0, sizeof(*s));
@@ -765,13 +475,13 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->guarded = elect_guarded(&d->el);
 	s->reason = elect_last_reason(&d->el);
 	s->peer_name = c->nodes[c->peer].name;
-	s->peer_known = d->peer_incarnation != 0;
-	s->peer_alive = d->links_open && link_peer_alive(&d->links, now);
-	s->peer_state = d->peer_role;
-	s->peer_priority = d->peer_priority;
-	s->peer_healthy = d->peer_eligible;
-	s->peer_term = d->peer_term;
-	s->peer_instance = d->peer_instance;
+	s->peer_known = elect_peer_state(&d->el, now) != ELECT_PEER_UNKNOWN;
+	s->peer_alive = elect_peer_alive(&d->el, now);
+	s->peer_state = elect_peer(&d->el)->role;
+	s->peer_priority = elect_peer(&d->el)->priority;
+	s->peer_healthy = elect_peer(&d->el)->eligible;
+	s->peer_term = elect_peer(&d->el)->term;
+	s->peer_instance = resource_setup_peer(d->res);
 	s->nlinks = d->links_open ? d->links.nlinks : 0;
 	for (unsigned i = 0; i < s->nlinks; i++) {
 		const struct link *l = &d->links.links[i];
@@ -789,32 +499,34 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 		for (int e = 0; e < WIRE_ERR_COUNT; e++)
 			s->rejected_by[e] += l->rejected_by[e];
 	}
-	s->nresources = d->res ? resource_count(d->res) : 0;
+	group = resource_setup_group(d->res);
+	creds = resource_setup_creds(d->res);
+	s->nresources = group ? resource_count(group) : 0;
 	for (unsigned i = 0; i < s->nresources; i++) {
 		struct status_resource *r = &s->resources[i];
 		struct resource_info ri;
 
-		resource_info(d->res, i, &ri);
+		resource_info(group, i, &ri);
 		util_strlcpy(r->id, ri.id, sizeof(r->id));
 		r->type = ri.type;
 		r->owner = resource_owner_name(ri.owner);
 		util_strlcpy(r->owner_id, ri.owner_id, sizeof(r->owner_id));
 		r->verified_at_ms = ri.seen_wall_ms;
 	}
-	s->have_aws = d->creds != NULL;
-	if (d->creds) {
+	s->have_aws = creds != NULL;
+	if (creds) {
 		s->creds_source =
-			creds_source_name(creds_current_source(d->creds));
-		s->creds_expiry_ms = creds_current_expiration(d->creds);
+			creds_source_name(creds_current_source(creds));
+		s->creds_expiry_ms = creds_current_expiration(creds);
 	}
 	memcpy(s->transitions_to, d->transitions_to,
 	       sizeof(s->transitions_to));
 	s->failovers = d->failovers;
 	s->last_failover_ms = d->last_acquire_ms;
-	if (d->res && resource_ec2(d->res)) {
+	if (group && resource_ec2(group)) {
 		s->have_ec2 = 1;
 		for (int a = 0; a < EC2_NACTIONS; a++)
-			s->ec2[a] = *ec2_get_counters(resource_ec2(d->res),
+			s->ec2[a] = *ec2_get_counters(resource_ec2(group),
 						      (enum ec2_action)a);
 	}
 }
@@ -850,7 +562,7 @@ on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
 	out = open_memstream(body, len);
 	if (out == NULL)
 		return -1;
-	dump_write(d, out);
+	dump_compose(d, out);
 	if (fclose(out) != 0) {
 		free(*body);
 		*body = NULL;
@@ -899,20 +611,23 @@ modules_open(struct daemon *d)
 {
 	struct link_ops ops = {
 		.arg = d, .fill = link_fill, .on_msg = link_msg};
-	struct elect_config ec;
+	struct elect_params ep;
 	struct elect_event start = {.type = ELECT_EV_START};
+	const struct resource_setup_ops res_ops = {
+		.arg = d, .on_owner = got_owner, .on_acquired = got_acquired};
 	char err[512];
 
 	if (link_new_incarnation(&d->incarnation) == -1) {
 		log_err("cannot start: no randomness for the incarnation");
 		return -1;
 	}
-	elect_config_from(&ec, &d->cfg);
-	elect_init(&d->el, &ec, util_now_ms());
+	elect_map_params(&ep, &d->cfg);
+	elect_init(&d->el, &ep, util_now_ms());
 	ev_timer_init(&d->elect_timer, on_elect_timer, 0., 0.);
 	d->elect_timer.data = d;
 	d->hooks = hooks_new(d->loop, &d->cfg);
-	if (d->hooks == NULL || aws_open(d) == -1) {
+	d->res = resource_setup_new(d->loop, &d->cfg, &res_ops);
+	if (d->hooks == NULL || d->res == NULL) {
 		log_err("cannot start: out of memory");
 		return -1;
 	}
@@ -923,8 +638,8 @@ modules_open(struct daemon *d)
 	}
 	d->links_open = 1;
 	feed(d, &start);
-	d->check = check_new(d->loop, &d->cfg, on_health, d);
-	if (d->check == NULL) {
+	d->health = health_new(d->loop, &d->cfg, got_health, d);
+	if (d->health == NULL) {
 		log_err("cannot start: out of memory");
 		return -1;
 	}
@@ -932,7 +647,7 @@ modules_open(struct daemon *d)
 			  sizeof(err));
 	if (d->ctl == NULL)
 		log_warn("%s; `eipfloatd status` will not work", err);
-	aws_setup(d);
+	resource_setup_start(d->res);
 	return 0;
 }
 
@@ -946,9 +661,10 @@ modules_close(struct daemon *d)
 	if (d->links_open)
 		link_close(&d->links);
 	d->links_open = 0;
-	check_free(d->check);
-	d->check = NULL;
-	aws_close(d);
+	health_free(d->health);
+	d->health = NULL;
+	resource_setup_free(d->res);
+	d->res = NULL;
 	hooks_free(d->hooks);
 	d->hooks = NULL;
 }

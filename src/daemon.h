@@ -8,6 +8,11 @@
 
 #include "log.h"
 
+/* configure's autoconf.h defines it in every build; this is for analysers. */
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
 #define DAEMON_DEFAULT_CONFIG "/etc/eipfloatd.conf"
 #define DAEMON_DEFAULT_RUNTIME_DIR "/run/eipfloatd"
 

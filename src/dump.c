@@ -1,12 +1,22 @@
 /*
- * dump.c - publish the state dump: to the journal for the operator at the
- * console, and to a file for scripts and monitoring.
+ * dump.c - the state dump: composed from each module's describe, and
+ * published to the journal for the operator at the console and to a file
+ * for scripts and monitoring.
  */
 #include "dump.h"
+#include "config.h"
+#include "daemon.h"
+#include "elect.h"
+#include "health.h"
+#include "hooks.h"
+#include "link.h"
 #include "log.h"
+#include "resource_setup.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,4 +85,35 @@ fail_unlink:
 fail:
 	snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
 	return -1;
+}
+
+void
+dump_write(const struct dump_sources *src, FILE *out)
+{
+	const struct config *cfg = src->cfg;
+	char summary[1024], el[2048];
+	uint64_t now = util_now_ms();
+	const char *peer = src->res ? resource_setup_peer(src->res) : "";
+
+	config_summary(cfg, summary, sizeof(summary));
+	fprintf(out, "eipfloatd %s pid %ld incarnation %016" PRIx64 "\n",
+		PACKAGE_VERSION, (long)getpid(), src->incarnation);
+	fprintf(out, "config: %s: %s\n", src->config_path, summary);
+	fprintf(out, "uptime: %" PRIu64 " s\n", (now - src->started_ms) / 1000);
+	elect_describe(src->el, now, el, sizeof(el));
+	fputs(el, out);
+	fprintf(out, "peer instance: %s\n", peer[0] ? peer : "(unknown)");
+	if (src->links != NULL)
+		link_dump(src->links, out);
+	if (src->health != NULL)
+		health_dump(src->health, out);
+	if (src->hooks != NULL)
+		hooks_dump(src->hooks, out);
+	if (src->res != NULL)
+		resource_setup_dump(src->res, out);
+	fprintf(out,
+		"counters: %lu transitions, %lu acquisitions, last took %" PRIu64
+		" ms, %lu reloads ok, %lu rejected, %lu dumps\n",
+		src->transitions, src->failovers, src->last_acquire_ms,
+		src->reloads_ok, src->reloads_failed, src->dumps);
 }

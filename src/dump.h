@@ -1,11 +1,40 @@
 /*
- * dump.h - the SIGUSR1 state dump: text built by the modules, sent to the
- * log line by line and written atomically to <runtime-dir>/state.
+ * dump.h - the SIGUSR1 state dump: composed here from each module's
+ * describe, sent to the log line by line and written atomically to
+ * <runtime-dir>/state.
  */
 #ifndef EIPFLOATD_DUMP_H
 #define EIPFLOATD_DUMP_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config;
+struct elect_state;
+struct health;
+struct hooks;
+struct link_set;
+struct resource_setup;
+
+/* What the dump reads; each module describes itself. NULL: not running. */
+struct dump_sources {
+	const char *config_path;
+	const struct config *cfg;
+	uint64_t incarnation;
+	uint64_t started_ms;
+	const struct elect_state *el;
+	const struct link_set *links;
+	const struct health *health;
+	const struct hooks *hooks;
+	const struct resource_setup *res;
+	/* the daemon's own counters */
+	unsigned long transitions, failovers, reloads_ok, reloads_failed, dumps;
+	uint64_t last_acquire_ms;
+};
+
+/* The whole dump text (also what `eipfloatd status` shows). */
+void dump_write(const struct dump_sources *src, FILE *out);
 
 /*
  * Log `text` (one notice per line) and replace DIR/state with it through a

@@ -1,18 +1,18 @@
 /*
- * ec2.c - EC2 Query API client: form bodies, SigV4-signed POSTs through
- * http.c, retries with capped exponential backoff and full jitter, and
- * expat parsers for the XML answers (pure, fuzzed).
+ * ec2.c - EC2 Query API client: SigV4-signed POSTs through http.c, retried
+ * with src/backoff.h's policy on src/loop.h's deferral. The rules it applies
+ * are in ec2_query.c and the answers are parsed in ec2_xml.c (both pure).
  */
 #include "ec2.h"
 #include "creds.h"
 #include "http.h"
 #include "log.h"
+#include "loop.h"
 #include "sigv4.h"
 #include "util.h"
 
+#include <curl/curl.h>
 #include <ev.h>
-#include <expat.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -20,10 +20,6 @@
 #include <unistd.h>
 
 #define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
-#define XML_DEPTH_MAX 16
-#define XML_NAME_MAX 40
-#define XML_TEXT_MAX 1024
-#define NS_SEP '|'
 
 const char *
 ec2_action_name(enum ec2_action action)
@@ -33,524 +29,10 @@ ec2_action_name(enum ec2_action action)
 		return "DescribeAddresses";
 	case EC2_ASSOCIATE_ADDRESS:
 		return "AssociateAddress";
-	case EC2_DISASSOCIATE_ADDRESS:
-		return "DisassociateAddress";
 	case EC2_NACTIONS:
 		break;
 	}
 	return "?";
-}
-
-/* ---- XML parsing (pure) ---- */
-
-/*
- * One SAX pass collects everything any of the documents can carry; the
- * public parsers then check that the root was the one they expected. Names
- * are compared by local part only, so any namespace (or none) is accepted.
- */
-struct px {
-	XML_Parser p;
-	unsigned depth;
-	char path[XML_DEPTH_MAX][XML_NAME_MAX];
-	char text[XML_TEXT_MAX];
-	size_t tlen;
-	int ttrunc;
-	int failed;
-	char why[128];
-
-	struct ec2_address *out;
-	size_t max, n;
-	int in_item;
-
-	char association_id[EC2_ID_MAX];
-	char ret[8];
-	struct ec2_error error;
-	int have_code;
-	int error_done; /* only the first <Error> counts */
-};
-
-static void
-px_fail(struct px *x, const char *why)
-{
-	if (!x->failed) {
-		x->failed = 1;
-		util_strlcpy(x->why, why, sizeof(x->why));
-	}
-	XML_StopParser(x->p, XML_FALSE);
-}
-
-static const char *
-local_name(const XML_Char *name)
-{
-	const char *s = strrchr(name, NS_SEP);
-
-	return s ? s + 1 : name;
-}
-
-static int
-at(const struct px *x, unsigned depth, const char *root, const char *a,
-   const char *b, const char *c)
-{
-	const char *want[4] = {root, a, b, c};
-	unsigned i;
-
-	if (x->depth != depth)
-		return 0;
-	for (i = 0; i < depth && i < 4; i++)
-		if (want[i] != NULL && strcmp(x->path[i], want[i]) != 0)
-			return 0;
-	return 1;
-}
-
-static void XMLCALL
-on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
-{
-	struct px *x = ud;
-	const char *local = local_name(name);
-
-	(void)attrs;
-	if (x->failed)
-		return;
-	if (x->depth >= XML_DEPTH_MAX) {
-		px_fail(x, "XML nested too deeply");
-		return;
-	}
-	/* A name too long for the buffer can match nothing we look for. */
-	if (strlen(local) >= XML_NAME_MAX)
-		local = "?";
-	util_strlcpy(x->path[x->depth], local, XML_NAME_MAX);
-	x->depth++;
-	x->tlen = 0;
-	x->ttrunc = 0;
-	x->text[0] = '\0';
-	if (x->out != NULL && at(x, 3, "DescribeAddressesResponse",
-				 "addressesSet", "item", NULL)) {
-		if (x->n >= x->max) {
-			px_fail(x, "more addresses than expected");
-			return;
-		}
-		memset(&x->out[x->n], 0, sizeof(x->out[x->n]));
-		x->n++;
-		x->in_item = 1;
-	}
-}
-
-static void XMLCALL
-on_text(void *ud, const XML_Char *s, int len)
-{
-	struct px *x = ud;
-	size_t n = (size_t)len;
-
-	if (x->failed || len <= 0)
-		return;
-	if (n > sizeof(x->text) - 1 - x->tlen) {
-		n = sizeof(x->text) - 1 - x->tlen;
-		x->ttrunc = 1;
-	}
-	memcpy(x->text + x->tlen, s, n);
-	x->tlen += n;
-	x->text[x->tlen] = '\0';
-}
-
-/* Identifiers must fit whole: a truncated id would name another resource. */
-static void
-take_id(struct px *x, char *dst, size_t size)
-{
-	if (x->ttrunc || x->tlen >= size) {
-		px_fail(x, "identifier too long");
-		return;
-	}
-	memcpy(dst, x->text, x->tlen + 1);
-}
-
-static void
-take_address_field(struct px *x, const char *field)
-{
-	struct ec2_address *a = &x->out[x->n - 1];
-
-	if (strcmp(field, "allocationId") == 0)
-		take_id(x, a->allocation_id, sizeof(a->allocation_id));
-	else if (strcmp(field, "publicIp") == 0)
-		take_id(x, a->public_ip, sizeof(a->public_ip));
-	else if (strcmp(field, "associationId") == 0)
-		take_id(x, a->association_id, sizeof(a->association_id));
-	else if (strcmp(field, "instanceId") == 0)
-		take_id(x, a->instance_id, sizeof(a->instance_id));
-	else if (strcmp(field, "networkInterfaceId") == 0)
-		take_id(x, a->network_interface_id,
-			sizeof(a->network_interface_id));
-	else if (strcmp(field, "privateIpAddress") == 0)
-		take_id(x, a->private_ip, sizeof(a->private_ip));
-	else if (strcmp(field, "domain") == 0)
-		take_id(x, a->domain, sizeof(a->domain));
-}
-
-static int
-parent_is_error(const struct px *x)
-{
-	return x->depth >= 2 && strcmp(x->path[x->depth - 2], "Error") == 0;
-}
-
-static void
-take_error_field(struct px *x, const char *field)
-{
-	if (x->error_done &&
-	    (strcmp(field, "Code") == 0 || strcmp(field, "Message") == 0))
-		return;
-	if (strcmp(field, "Code") == 0 && parent_is_error(x)) {
-		take_id(x, x->error.code, sizeof(x->error.code));
-		x->have_code = 1;
-	} else if (strcmp(field, "Message") == 0 && parent_is_error(x)) {
-		/* Human text: truncating it is harmless. */
-		util_strlcpy(x->error.message, x->text,
-			     sizeof(x->error.message));
-	} else if ((strcmp(field, "RequestID") == 0 ||
-		    strcmp(field, "RequestId") == 0) &&
-		   x->depth == 2) {
-		take_id(x, x->error.request_id, sizeof(x->error.request_id));
-	} else if (strcmp(field, "Error") == 0 && x->have_code) {
-		x->error_done = 1;
-	}
-}
-
-static void XMLCALL
-on_end(void *ud, const XML_Char *name)
-{
-	struct px *x = ud;
-	const char *field;
-
-	(void)name;
-	if (x->failed || x->depth == 0)
-		return;
-	field = x->path[x->depth - 1];
-	if (x->in_item &&
-	    at(x, 4, "DescribeAddressesResponse", "addressesSet", "item", NULL))
-		take_address_field(x, field);
-	else if (x->in_item && at(x, 3, "DescribeAddressesResponse",
-				  "addressesSet", "item", NULL))
-		x->in_item = 0;
-	else if (at(x, 2, "AssociateAddressResponse", "associationId", NULL,
-		    NULL))
-		take_id(x, x->association_id, sizeof(x->association_id));
-	else if (at(x, 2, NULL, "return", NULL, NULL))
-		util_strlcpy(x->ret, x->text, sizeof(x->ret));
-	else
-		take_error_field(x, field);
-	x->depth--;
-	x->tlen = 0;
-	x->text[0] = '\0';
-}
-
-/* EC2 never sends a DTD; refusing one also refuses entity expansion. */
-static void XMLCALL
-on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
-	   const XML_Char *pubid, int has_internal)
-{
-	(void)name;
-	(void)sysid;
-	(void)pubid;
-	(void)has_internal;
-	px_fail(ud, "DOCTYPE not allowed");
-}
-
-static int
-px_run(struct px *x, const char *xml, size_t len, char *err, size_t errlen)
-{
-	int ok;
-
-	if (xml == NULL || len > INT_MAX) {
-		snprintf(err, errlen, "no XML");
-		return -1;
-	}
-	x->p = XML_ParserCreateNS(NULL, NS_SEP);
-	if (x->p == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	XML_SetUserData(x->p, x);
-	XML_SetElementHandler(x->p, on_start, on_end);
-	XML_SetCharacterDataHandler(x->p, on_text);
-	XML_SetStartDoctypeDeclHandler(x->p, on_doctype);
-	ok = XML_Parse(x->p, xml, (int)len, XML_TRUE) == XML_STATUS_OK;
-	if (!ok && !x->failed)
-		snprintf(err, errlen, "bad XML at line %lu: %s",
-			 (unsigned long)XML_GetCurrentLineNumber(x->p),
-			 XML_ErrorString(XML_GetErrorCode(x->p)));
-	else if (x->failed)
-		snprintf(err, errlen, "%s", x->why);
-	XML_ParserFree(x->p);
-	x->p = NULL;
-	return ok && !x->failed ? 0 : -1;
-}
-
-/* After a successful pass: was it the document we wanted? */
-static int
-px_expect_root(const struct px *x, const char *root, char *err, size_t errlen)
-{
-	if (strcmp(x->path[0], root) == 0)
-		return 0;
-	if (x->have_code)
-		snprintf(err, errlen, "%s: %s", x->error.code,
-			 x->error.message);
-	else
-		snprintf(err, errlen, "unexpected <%s> instead of <%s>",
-			 x->path[0], root);
-	return -1;
-}
-
-static struct px *
-px_new(void)
-{
-	return calloc(1, sizeof(struct px));
-}
-
-int
-ec2_parse_describe_addresses(const char *xml, size_t len,
-			     struct ec2_address *out, size_t max, size_t *n,
-			     char *err, size_t errlen)
-{
-	struct px *x = px_new();
-	int rc = -1;
-
-	*n = 0;
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	x->out = out;
-	x->max = out ? max : 0;
-	if (px_run(x, xml, len, err, errlen) == 0 &&
-	    px_expect_root(x, "DescribeAddressesResponse", err, errlen) == 0) {
-		*n = x->n;
-		rc = 0;
-	}
-	free(x);
-	return rc;
-}
-
-int
-ec2_parse_associate(const char *xml, size_t len, char *association_id,
-		    size_t idlen, char *err, size_t errlen)
-{
-	struct px *x = px_new();
-	int rc = -1;
-
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (px_run(x, xml, len, err, errlen) == 0 &&
-	    px_expect_root(x, "AssociateAddressResponse", err, errlen) == 0) {
-		if (x->association_id[0] == '\0')
-			snprintf(err, errlen, "no associationId in answer");
-		else if (strlen(x->association_id) >= idlen)
-			snprintf(err, errlen, "associationId too long");
-		else {
-			util_strlcpy(association_id, x->association_id, idlen);
-			rc = 0;
-		}
-	}
-	free(x);
-	return rc;
-}
-
-int
-ec2_parse_disassociate(const char *xml, size_t len, char *err, size_t errlen)
-{
-	struct px *x = px_new();
-	int rc = -1;
-
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (px_run(x, xml, len, err, errlen) == 0 &&
-	    px_expect_root(x, "DisassociateAddressResponse", err, errlen) ==
-		0) {
-		if (strcmp(x->ret, "true") == 0)
-			rc = 0;
-		else
-			snprintf(err, errlen, "return is not true");
-	}
-	free(x);
-	return rc;
-}
-
-int
-ec2_parse_error(const char *xml, size_t len, struct ec2_error *out, char *err,
-		size_t errlen)
-{
-	struct px *x = px_new();
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (px_run(x, xml, len, err, errlen) == 0) {
-		if (x->have_code) {
-			*out = x->error;
-			rc = 0;
-		} else {
-			snprintf(err, errlen, "no <Error><Code> in <%s>",
-				 x->path[0]);
-		}
-	}
-	free(x);
-	return rc;
-}
-
-/* ---- retry policy (pure) ---- */
-
-static int
-in_list(const char *code, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(code, *list) == 0)
-			return 1;
-	return 0;
-}
-
-enum ec2_error_class
-ec2_classify(long status, const char *code)
-{
-	/* The throttling and transient codes the AWS SDKs retry. */
-	static const char *const retryable[] = {
-	    "Throttling",
-	    "ThrottlingException",
-	    "ThrottledException",
-	    "RequestThrottledException",
-	    "TooManyRequestsException",
-	    "ProvisionedThroughputExceededException",
-	    "TransactionInProgressException",
-	    "RequestLimitExceeded",
-	    "BandwidthLimitExceeded",
-	    "LimitExceededException",
-	    "RequestThrottled",
-	    "SlowDown",
-	    "PriorRequestNotComplete",
-	    "EC2ThrottledException",
-	    "RequestTimeout",
-	    "RequestTimeoutException",
-	    "InternalError",
-	    "InternalFailure",
-	    "ServiceUnavailable",
-	    "Unavailable",
-	    NULL};
-	/* What fresh credentials can fix. */
-	static const char *const creds[] = {
-	    "AuthFailure",    "ExpiredToken", "ExpiredTokenException",
-	    "RequestExpired", "InvalidToken", NULL};
-
-	if (code == NULL)
-		code = "";
-	if (status == 0)
-		return EC2_ERR_RETRYABLE;
-	if (in_list(code, creds))
-		return EC2_ERR_CREDS;
-	if (in_list(code, retryable))
-		return EC2_ERR_RETRYABLE;
-	if (status >= 500 || status == 429)
-		return EC2_ERR_RETRYABLE;
-	return EC2_ERR_FATAL;
-}
-
-void
-ec2_policy_read(struct ec2_retry_policy *p)
-{
-	p->base_ms = 100;
-	p->cap_ms = 5000;
-	p->max_attempts = 3;
-	p->deadline_ms = 0;
-}
-
-void
-ec2_policy_write(struct ec2_retry_policy *p)
-{
-	p->base_ms = 100;
-	p->cap_ms = 5000;
-	p->max_attempts = 0;
-	p->deadline_ms = 0;
-}
-
-uint64_t
-ec2_backoff_ms(const struct ec2_retry_policy *p, unsigned retry, uint32_t rnd)
-{
-	uint64_t ceiling = p->cap_ms;
-	unsigned shift = retry > 0 ? retry - 1 : 0;
-
-	if (shift < 32 && ((uint64_t)p->base_ms << shift) < ceiling)
-		ceiling = (uint64_t)p->base_ms << shift;
-	return ceiling * rnd / UINT32_MAX;
-}
-
-enum ec2_next
-ec2_next_step(const struct ec2_retry_policy *p, enum ec2_error_class cls,
-	      unsigned attempts, uint64_t elapsed_ms, uint64_t wait_ms,
-	      int role_creds, int refreshed)
-{
-	switch (cls) {
-	case EC2_ERR_FATAL:
-		return EC2_NEXT_GIVE_UP;
-	case EC2_ERR_CREDS:
-		/* Once: expired role credentials heal by re-fetching. */
-		return role_creds && !refreshed ? EC2_NEXT_REFRESH_RETRY
-						: EC2_NEXT_GIVE_UP;
-	case EC2_ERR_RETRYABLE:
-		if (p->max_attempts != 0 && attempts >= p->max_attempts)
-			return EC2_NEXT_GIVE_UP;
-		if (p->deadline_ms != 0 &&
-		    elapsed_ms + wait_ms > p->deadline_ms)
-			return EC2_NEXT_GIVE_UP;
-		return EC2_NEXT_RETRY;
-	}
-	return EC2_NEXT_GIVE_UP;
-}
-
-/* ---- form bodies (pure) ---- */
-
-static void
-form_put(struct ec2_form *f, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (f->overflow || n >= sizeof(f->buf) - f->len) {
-		f->overflow = 1;
-		return;
-	}
-	memcpy(f->buf + f->len, s, n + 1);
-	f->len += n;
-}
-
-static void
-form_put_enc(struct ec2_form *f, const char *s)
-{
-	char enc[EC2_FORM_MAX];
-
-	if (sigv4_uri_encode(s, 1, enc, sizeof(enc)) == -1) {
-		f->overflow = 1;
-		return;
-	}
-	form_put(f, enc);
-}
-
-void
-ec2_form_init(struct ec2_form *f, const char *action)
-{
-	memset(f, 0, sizeof(*f));
-	form_put(f, "Action=");
-	form_put_enc(f, action);
-	form_put(f, "&Version=" EC2_API_VERSION);
-}
-
-void
-ec2_form_add(struct ec2_form *f, const char *key, const char *value)
-{
-	form_put(f, "&");
-	form_put_enc(f, key);
-	form_put(f, "=");
-	form_put_enc(f, value ? value : "");
 }
 
 /* ---- the client (I/O) ---- */
@@ -564,14 +46,18 @@ struct ec2_call {
 	enum ec2_action action;
 	char label[160];
 	struct ec2_form form;
-	struct ec2_retry_policy policy;
+	struct backoff_policy policy;
 	ec2_done_cb cb;
 	void *arg;
-	ev_timer timer; /* first attempt and every backoff */
+	struct loop_defer attempt; /* first attempt and every backoff */
 	struct http_call *http;
 	struct creds_wait *wait;
 	unsigned attempts;
 	int refreshed;
+	int skew_retried;    /* retried once with a corrected clock */
+	int timed_out;	     /* the last attempt timed out */
+	unsigned quota_cost; /* what its last retry took from the quota */
+	int dry_run;
 	uint64_t started_ms;
 	int in_cb;
 	struct ec2_result res;
@@ -594,6 +80,9 @@ struct ec2_ctx {
 	uint64_t rand_state;
 	struct ec2_call *calls;
 	struct ec2_counters counters[EC2_NACTIONS];
+	struct backoff_quota quota;
+	int64_t clock_offset_s; /* EC2's clock minus ours, from its Date */
+	struct log_ratelimit retry_log;
 	/* Scratch for signing; wiped after each use (it holds the token). */
 	struct sigv4_result sig;
 	char hdr_date[64];
@@ -614,36 +103,12 @@ default_rand(void *arg)
 	return (uint32_t)((*s * 2685821657736338717ULL) >> 32);
 }
 
-/* Split "scheme://host[:port][/path]" into what signing needs. */
-static int
-split_endpoint(struct ec2_ctx *ctx, const char *url)
-{
-	const char *h = strstr(url, "://"), *p;
-	size_t hl;
-
-	if (h == NULL || strchr(url, '?') != NULL || strchr(url, '#'))
-		return -1;
-	h += 3;
-	p = strchr(h, '/');
-	hl = p ? (size_t)(p - h) : strlen(h);
-	if (hl == 0 || hl >= sizeof(ctx->host) || strchr(h, '@') != NULL)
-		return -1;
-	memcpy(ctx->host, h, hl);
-	ctx->host[hl] = '\0';
-	if (util_strlcpy(ctx->path, p ? p : "/", sizeof(ctx->path)) >=
-	    sizeof(ctx->path))
-		return -1;
-	if (util_strlcpy(ctx->url, url, sizeof(ctx->url)) >= sizeof(ctx->url))
-		return -1;
-	return 0;
-}
-
 struct ec2_ctx *
 ec2_new(struct ev_loop *loop, struct http_ctx *http, struct creds_ctx *creds,
 	const struct ec2_params *params)
 {
 	struct ec2_ctx *ctx;
-	char def[1024];
+	char def[256];
 	const char *url = params->endpoint;
 
 	if (params->region == NULL || params->region[0] == '\0') {
@@ -657,12 +122,12 @@ ec2_new(struct ev_loop *loop, struct http_ctx *http, struct creds_ctx *creds,
 	ctx->http = http;
 	ctx->creds = creds;
 	util_strlcpy(ctx->region, params->region, sizeof(ctx->region));
-	if (url == NULL || url[0] == '\0') {
-		snprintf(def, sizeof(def), "https://ec2.%s.amazonaws.com/",
-			 params->region);
+	if ((url == NULL || url[0] == '\0') &&
+	    ec2_default_endpoint(params->region, def, sizeof(def)) == 0)
 		url = def;
-	}
-	if (split_endpoint(ctx, url) == -1) {
+	if (ec2_split_endpoint(url, ctx->host, sizeof(ctx->host), ctx->path,
+			       sizeof(ctx->path)) == -1 ||
+	    util_strlcpy(ctx->url, url, sizeof(ctx->url)) >= sizeof(ctx->url)) {
 		log_err("ec2: bad endpoint URL \"%s\"", url);
 		free(ctx);
 		return NULL;
@@ -676,6 +141,9 @@ ec2_new(struct ev_loop *loop, struct http_ctx *http, struct creds_ctx *creds,
 	ctx->rand_state |= 1;
 	ctx->rand = default_rand;
 	ctx->rand_arg = &ctx->rand_state;
+	backoff_quota_init(&ctx->quota, BACKOFF_QUOTA_TOKENS);
+	ctx->retry_log.interval_ms = 60000;
+	ctx->retry_log.burst = 3;
 	return ctx;
 }
 
@@ -704,7 +172,7 @@ call_unlink(struct ec2_call *call)
 static void
 call_quiesce(struct ec2_call *call)
 {
-	ev_timer_stop(call->ctx->loop, &call->timer);
+	loop_defer_cancel(&call->attempt);
 	if (call->http != NULL) {
 		http_cancel(call->http);
 		call->http = NULL;
@@ -761,6 +229,10 @@ deliver(struct ec2_call *call, int rc)
 	call->res.elapsed_ms = util_now_ms() - call->started_ms;
 	if (rc == 0) {
 		c->ok++;
+		backoff_quota_refund(&ctx->quota, call->quota_cost);
+		if (call->attempts > 1)
+			log_summary_end(&ctx->retry_log, LOG_LEVEL_WARNING,
+					"ec2 retry warnings held back");
 		log_debug("%s: ok in %llu ms (%u attempt%s)", call->label,
 			  (unsigned long long)call->res.elapsed_ms,
 			  call->attempts, call->attempts == 1 ? "" : "s");
@@ -776,35 +248,9 @@ deliver(struct ec2_call *call, int rc)
 static void start_attempt(struct ec2_call *call);
 
 static void
-timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+attempt_cb(void *arg)
 {
-	(void)loop;
-	(void)revents;
-	start_attempt(w->data);
-}
-
-static void
-schedule(struct ec2_call *call, uint64_t delay_ms)
-{
-	ev_timer_stop(call->ctx->loop, &call->timer);
-	ev_timer_set(&call->timer, (double)delay_ms / 1000.0, 0.);
-	ev_timer_start(call->ctx->loop, &call->timer);
-}
-
-/* Our own codes say little without their text; AWS codes say enough. */
-static const char *
-why_text(const struct ec2_call *call, char *buf, size_t len)
-{
-	static const char *const local[] = {"Transport", "NoCredentials",
-					    "MalformedResponse",
-					    "RequestFailed", NULL};
-	const char *code = call->res.code;
-
-	if (in_list(code, local) || strncmp(code, "Http", 4) == 0)
-		snprintf(buf, len, "%s: %s", code, call->res.message);
-	else
-		snprintf(buf, len, "%s", code);
-	return buf;
+	start_attempt(arg);
 }
 
 /* An attempt failed with res.code/message set: retry, refresh or give up. */
@@ -813,11 +259,12 @@ attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
 {
 	struct ec2_ctx *ctx = call->ctx;
 	uint64_t elapsed = util_now_ms() - call->started_ms;
-	uint64_t wait = ec2_backoff_ms(&call->policy, call->attempts,
-				       ctx->rand(ctx->rand_arg));
+	uint64_t wait = backoff_delay_ms(&call->policy, call->attempts,
+					 ctx->rand(ctx->rand_arg));
 	int role = creds_current_source(ctx->creds) == CREDS_IMDS;
 	char of[24] = "", why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 4];
 
+	ec2_failure_text(call->res.code, call->res.message, why, sizeof(why));
 	switch (ec2_next_step(&call->policy, cls, call->attempts, elapsed, wait,
 			      role, call->refreshed)) {
 	case EC2_NEXT_GIVE_UP:
@@ -830,18 +277,27 @@ attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
 		call->refreshed = 1;
 		ctx->counters[call->action].retried++;
 		creds_invalidate(ctx->creds);
-		schedule(call, 0);
+		loop_defer_soon(&call->attempt);
 		return;
 	case EC2_NEXT_RETRY:
-		break;
+		call->quota_cost = backoff_quota_take(&ctx->quota,
+						      call->timed_out);
+		if (call->quota_cost != 0)
+			break;
+		log_summarized(&ctx->retry_log, LOG_LEVEL_WARNING,
+			       "%s: %s (no retry: the retry quota is spent; "
+			       "successes refill it)",
+			       call->label, why);
+		deliver(call, -1);
+		return;
 	}
 	if (call->policy.max_attempts != 0)
 		snprintf(of, sizeof(of), "/%u", call->policy.max_attempts - 1);
-	log_warn("%s: %s (retry %u%s in %llu ms)", call->label,
-		 why_text(call, why, sizeof(why)), call->attempts, of,
-		 (unsigned long long)wait);
+	log_summarized(&ctx->retry_log, LOG_LEVEL_WARNING,
+		       "%s: %s (retry %u%s in %llu ms)", call->label, why,
+		       call->attempts, of, (unsigned long long)wait);
 	ctx->counters[call->action].retried++;
-	schedule(call, wait);
+	loop_defer_after(&call->attempt, wait);
 }
 
 static void
@@ -871,10 +327,6 @@ parse_ok(struct ec2_call *call, const struct http_response *resp)
 		    resp->body, resp->body_len, call->res.association_id,
 		    sizeof(call->res.association_id), err, sizeof(err));
 		break;
-	case EC2_DISASSOCIATE_ADDRESS:
-		rc = ec2_parse_disassociate(resp->body, resp->body_len, err,
-					    sizeof(err));
-		break;
 	case EC2_NACTIONS:
 		snprintf(err, sizeof(err), "no such action");
 		break;
@@ -882,6 +334,62 @@ parse_ok(struct ec2_call *call, const struct http_response *resp)
 	if (rc == -1)
 		set_error(call, "MalformedResponse", err);
 	return rc;
+}
+
+/*
+ * The answer's Date against our clock: move the signing offset when EC2's
+ * clock is 5 minutes away (warning once per change), and say whether a
+ * call refused for its time should be retried now (once).
+ */
+static int
+skew_seen(struct ec2_call *call, const struct http_response *resp,
+	  const char *code)
+{
+	struct ec2_ctx *ctx = call->ctx;
+	int64_t off;
+	enum ec2_skew k = ec2_skew_check(resp->date, code, (int64_t)time(NULL),
+					 ctx->clock_offset_s, &off);
+
+	switch (k) {
+	case EC2_SKEW_KEEP:
+		return 0;
+	case EC2_SKEW_ADJUST:
+	case EC2_SKEW_RETRY:
+		break;
+	}
+	if (off != ctx->clock_offset_s && off != 0)
+		log_warn("ec2: EC2's clock is %lld s %s this host: fix NTP "
+			 "(signing with EC2's time meanwhile)",
+			 (long long)(off < 0 ? -off : off),
+			 off > 0 ? "ahead of" : "behind");
+	else if (off != ctx->clock_offset_s)
+		log_notice("ec2: EC2's clock agrees with this host again");
+	ctx->clock_offset_s = off;
+	return k == EC2_SKEW_RETRY && !call->skew_retried;
+}
+
+/*
+ * A DryRun call ends with an error either way: DryRunOperation means it
+ * would have been allowed, UnauthorizedOperation that IAM denies it.
+ */
+static int
+dry_run_answer(struct ec2_call *call)
+{
+	char msg[EC2_MESSAGE_MAX + 80];
+
+	if (strcmp(call->res.code, "DryRunOperation") == 0) {
+		deliver(call, 0);
+		return 1;
+	}
+	if (strcmp(call->res.code, "UnauthorizedOperation") == 0) {
+		snprintf(msg, sizeof(msg),
+			 "the IAM policy does not allow ec2:%s: %s",
+			 ec2_action_name(call->action), call->res.message);
+		util_strlcpy(call->res.message, msg, sizeof(call->res.message));
+		deliver(call, -1);
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -893,12 +401,14 @@ on_http(void *arg, const struct http_response *resp)
 
 	call->http = NULL;
 	call->res.status = resp->status;
+	call->timed_out = resp->transport_error == CURLE_OPERATION_TIMEDOUT;
 	if (resp->transport_error != 0) {
 		set_error(call, "Transport", resp->error);
 		attempt_failed(call, EC2_ERR_RETRYABLE);
 		return;
 	}
 	if (resp->status == 200) {
+		(void)skew_seen(call, resp, "");
 		if (parse_ok(call, resp) == 0) {
 			set_error(call, "", "");
 			deliver(call, 0);
@@ -918,6 +428,16 @@ on_http(void *arg, const struct http_response *resp)
 		snprintf(code, sizeof(code), "Http%ld", resp->status);
 		set_error(call, code, err);
 	}
+	if (skew_seen(call, resp, call->res.code)) {
+		log_notice("%s: %s: retrying once with EC2's time", call->label,
+			   call->res.code);
+		call->skew_retried = 1;
+		call->ctx->counters[call->action].retried++;
+		loop_defer_soon(&call->attempt);
+		return;
+	}
+	if (call->dry_run && dry_run_answer(call))
+		return;
 	attempt_failed(call, ec2_classify(resp->status, call->res.code));
 }
 
@@ -938,7 +458,7 @@ send_signed(struct ec2_call *call, const struct creds *c, char *err,
 	    .payload_len = call->form.len,
 	    .region = ctx->region,
 	    .service = "ec2",
-	    .when = time(NULL),
+	    .when = time(NULL) + (time_t)ctx->clock_offset_s,
 	    .normalize_path = 1,
 	};
 	struct sigv4_credentials sc = {c->access_key_id, c->secret_access_key,
@@ -1027,7 +547,7 @@ start_attempt(struct ec2_call *call)
 
 static struct ec2_call *
 call_new(struct ec2_ctx *ctx, enum ec2_action action,
-	 const struct ec2_retry_policy *policy, ec2_done_cb cb, void *arg)
+	 const struct backoff_policy *policy, ec2_done_cb cb, void *arg)
 {
 	struct ec2_call *call = calloc(1, sizeof(*call));
 
@@ -1046,8 +566,7 @@ call_new(struct ec2_ctx *ctx, enum ec2_action action,
 		ec2_policy_read(&call->policy);
 	else
 		ec2_policy_write(&call->policy);
-	ev_init(&call->timer, timer_cb);
-	call->timer.data = call;
+	loop_defer_init(&call->attempt, ctx->loop, attempt_cb, call);
 	ec2_form_init(&call->form, ec2_action_name(action));
 	return call;
 }
@@ -1068,14 +587,14 @@ call_go(struct ec2_call *call)
 	if (ctx->calls != NULL)
 		ctx->calls->prev = call;
 	ctx->calls = call;
-	schedule(call, 0);
+	loop_defer_soon(&call->attempt);
 	return call;
 }
 
 struct ec2_call *
 ec2_describe_addresses(struct ec2_ctx *ctx, const char *const *allocation_ids,
 		       size_t nalloc, const char *const *public_ips,
-		       size_t nips, const struct ec2_retry_policy *policy,
+		       size_t nips, const struct backoff_policy *policy,
 		       ec2_done_cb cb, void *arg)
 {
 	struct ec2_call *call;
@@ -1107,7 +626,7 @@ ec2_describe_addresses(struct ec2_ctx *ctx, const char *const *allocation_ids,
 
 struct ec2_call *
 ec2_associate_address(struct ec2_ctx *ctx, const struct ec2_associate_args *a,
-		      const struct ec2_retry_policy *policy, ec2_done_cb cb,
+		      const struct backoff_policy *policy, ec2_done_cb cb,
 		      void *arg)
 {
 	struct ec2_call *call;
@@ -1135,26 +654,13 @@ ec2_associate_address(struct ec2_ctx *ctx, const struct ec2_associate_args *a,
 		ec2_form_add(&call->form, "InstanceId", a->instance_id);
 	}
 	ec2_form_add(&call->form, "AllowReassociation", "true");
-	return call_go(call);
-}
-
-struct ec2_call *
-ec2_disassociate_address(struct ec2_ctx *ctx, const char *association_id,
-			 const struct ec2_retry_policy *policy, ec2_done_cb cb,
-			 void *arg)
-{
-	struct ec2_call *call;
-
-	if (association_id == NULL || association_id[0] == '\0') {
-		log_err("disassociate: no association id");
-		return NULL;
+	if (a->dry_run) {
+		call->dry_run = 1;
+		call->res.dry_run = 1;
+		ec2_form_add(&call->form, "DryRun", "true");
+		snprintf(call->label, sizeof(call->label),
+			 "associate %s (dry run)", a->allocation_id);
 	}
-	call = call_new(ctx, EC2_DISASSOCIATE_ADDRESS, policy, cb, arg);
-	if (call == NULL)
-		return NULL;
-	snprintf(call->label, sizeof(call->label), "disassociate %s",
-		 association_id);
-	ec2_form_add(&call->form, "AssociationId", association_id);
 	return call_go(call);
 }
 
@@ -1170,9 +676,24 @@ ec2_dump(const struct ec2_ctx *ctx, FILE *out)
 	int a;
 
 	fprintf(out, "ec2 endpoint %s region %s\n", ctx->url, ctx->region);
+	fprintf(out, "ec2 clock offset %+lld s, retry quota %u/%u\n",
+		(long long)ctx->clock_offset_s, ctx->quota.tokens,
+		ctx->quota.max);
 	for (a = 0; a < EC2_NACTIONS; a++)
 		fprintf(out, "ec2 %s ok=%lu retried=%lu failed=%lu\n",
 			ec2_action_name((enum ec2_action)a),
 			ctx->counters[a].ok, ctx->counters[a].retried,
 			ctx->counters[a].failed);
+}
+
+int64_t
+ec2_clock_offset_s(const struct ec2_ctx *ctx)
+{
+	return ctx->clock_offset_s;
+}
+
+unsigned
+ec2_retry_quota(const struct ec2_ctx *ctx)
+{
+	return ctx->quota.tokens;
 }

@@ -43,13 +43,12 @@
  */
 #include "elect.h"
 
-#include "config.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define ULL(x) ((unsigned long long)(x))
+#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
 
 const char *
 elect_role_name(enum elect_role role)
@@ -67,36 +66,50 @@ elect_role_name(enum elect_role role)
 	return "?";
 }
 
-void
-elect_config_from(struct elect_config *ec, const struct config *cfg)
+const char *
+elect_peer_state_name(enum elect_peer_state ps)
 {
-	const struct config_node *self = &cfg->nodes[cfg->self];
-	const struct config_node *peer = &cfg->nodes[cfg->peer];
+	switch (ps) {
+	case ELECT_PEER_UNKNOWN:
+		return "unknown";
+	case ELECT_PEER_UP:
+		return "alive";
+	case ELECT_PEER_SILENT:
+		return "silent";
+	case ELECT_PEER_LEFT:
+		return "left";
+	}
+	return "?";
+}
 
-	memset(ec, 0, sizeof(*ec));
-	snprintf(ec->self_name, sizeof(ec->self_name), "%s", self->name);
-	snprintf(ec->peer_name, sizeof(ec->peer_name), "%s", peer->name);
-	ec->self_priority = self->priority;
-	ec->peer_priority = peer->priority;
-	ec->failback = cfg->failback;
-	ec->failback_delay_ms = cfg->failback_delay_ms;
-	ec->startup_wait_ms = cfg->startup_wait_ms;
-	ec->timeout_ms = cfg->timeout_ms;
-	ec->monitor_interval_ms = cfg->monitor_interval_ms;
-	ec->migration_threshold = cfg->migration_threshold;
-	ec->start_unhealthy = cfg->check_command[0] != '\0';
+const char *
+elect_acq_name(enum elect_acq acq)
+{
+	switch (acq) {
+	case ELECT_ACQ_IDLE:
+		return "idle";
+	case ELECT_ACQ_IN_FLIGHT:
+		return "in flight";
+	case ELECT_ACQ_UNCONFIRMED:
+		return "unconfirmed";
+	case ELECT_ACQ_HELD:
+		return "held";
+	}
+	return "?";
 }
 
 void
-elect_init(struct elect_state *st, const struct elect_config *cfg, uint64_t now)
+elect_init(struct elect_state *st, const struct elect_params *cfg, uint64_t now)
 {
 	memset(st, 0, sizeof(*st));
-	st->cfg = *cfg;
+	st->params = *cfg;
 	st->role = ELECT_STARTING;
 	st->since = now;
 	st->started_at = now;
 	st->eligible = !cfg->start_unhealthy;
-	st->owner = RES_OWNER_UNKNOWN;
+	st->owner = ELECT_OWNER_UNKNOWN;
+	st->peer_state = ELECT_PEER_UNKNOWN;
+	st->acq = ELECT_ACQ_IDLE;
 	st->peer.role = ELECT_STARTING;
 	st->peer.priority = cfg->peer_priority;
 	st->peer_prev_role = ELECT_STARTING;
@@ -104,19 +117,21 @@ elect_init(struct elect_state *st, const struct elect_config *cfg, uint64_t now)
 }
 
 void
-elect_reconfigure(struct elect_state *st, const struct elect_config *cfg)
+elect_reconfigure(struct elect_state *st, const struct elect_params *cfg)
 {
-	st->cfg = *cfg;
+	st->params = *cfg;
 }
 
 /* ---- facts ---- */
 
+/* The one definition of "peer alive": see enum elect_peer_state. */
 static int
 alive(const struct elect_state *st, uint64_t now)
 {
-	if (!st->peer_known || st->peer_left)
+	if (st->peer_state != ELECT_PEER_UP)
 		return 0;
-	return now < st->peer_last || now - st->peer_last < st->cfg.timeout_ms;
+	return now < st->peer_last ||
+	       now - st->peer_last < st->params.timeout_ms;
 }
 
 /* The peer could hold the EIP well: healthy and not in FAULT. */
@@ -129,16 +144,17 @@ peer_healthy(const struct elect_state *st)
 static unsigned
 threshold(const struct elect_state *st)
 {
-	return st->cfg.migration_threshold ? st->cfg.migration_threshold : 1;
+	return st->params.migration_threshold ? st->params.migration_threshold
+					      : 1;
 }
 
 /* Priority, then the lower name: the rule-4 and start-up tie-breaks. */
 static int
 wins_on_priority(const struct elect_state *st)
 {
-	if (st->cfg.self_priority != st->peer.priority)
-		return st->cfg.self_priority > st->peer.priority;
-	return strcmp(st->cfg.self_name, st->cfg.peer_name) < 0;
+	if (st->params.self_priority != st->peer.priority)
+		return st->params.self_priority > st->peer.priority;
+	return strcmp(st->params.self_name, st->params.peer_name) < 0;
 }
 
 /* Between two alive nodes not ACTIVE, which one should be? */
@@ -154,8 +170,8 @@ self_better(const struct elect_state *st)
 static const char *
 precedence(const struct elect_state *st, char *buf, size_t len)
 {
-	const char *pn = st->cfg.peer_name;
-	unsigned sp = st->cfg.self_priority, pp = st->peer.priority;
+	const char *pn = st->params.peer_name;
+	unsigned sp = st->params.self_priority, pp = st->peer.priority;
 
 	if (st->eligible != peer_healthy(st)) {
 		if (st->eligible)
@@ -168,28 +184,28 @@ precedence(const struct elect_state *st, char *buf, size_t len)
 		snprintf(buf, len, "priority %u %s %u", sp, sp > pp ? ">" : "<",
 			 pp);
 	} else {
-		int lower = strcmp(st->cfg.self_name, pn) < 0;
+		int lower = strcmp(st->params.self_name, pn) < 0;
 		snprintf(buf, len, "equal priority %u, name %s %s %s", sp,
-			 st->cfg.self_name, lower ? "<" : ">", pn);
+			 st->params.self_name, lower ? "<" : ">", pn);
 	}
 	return buf;
 }
 
 static const char *
-owner_text(const struct elect_state *st, enum resource_owner owner, char *buf,
+owner_text(const struct elect_state *st, enum elect_owner owner, char *buf,
 	   size_t len)
 {
 	switch (owner) {
-	case RES_OWNER_UNKNOWN:
+	case ELECT_OWNER_UNKNOWN:
 		return "unknown (EC2 API error)";
-	case RES_OWNER_NONE:
+	case ELECT_OWNER_NONE:
 		return "unassociated";
-	case RES_OWNER_SELF:
+	case ELECT_OWNER_SELF:
 		return "on this instance";
-	case RES_OWNER_PEER:
-		snprintf(buf, len, "on %s's instance", st->cfg.peer_name);
+	case ELECT_OWNER_PEER:
+		snprintf(buf, len, "on %s's instance", st->params.peer_name);
 		return buf;
-	case RES_OWNER_OTHER:
+	case ELECT_OWNER_OTHER:
 		return "on an instance of neither node";
 	}
 	return "?";
@@ -199,20 +215,26 @@ owner_text(const struct elect_state *st, enum resource_owner owner, char *buf,
 static const char *
 gone_text(const struct elect_state *st, uint64_t now, char *buf, size_t len)
 {
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 
-	if (!st->peer_known)
+	switch (st->peer_state) {
+	case ELECT_PEER_UNKNOWN:
 		snprintf(buf, len,
 			 "peer %s not heard on any link since start "
 			 "%llu ms ago",
 			 pn, ULL(now - st->started_at));
-	else if (st->peer_left)
+		break;
+	case ELECT_PEER_LEFT:
 		snprintf(buf, len, "peer %s left (graceful stop)", pn);
-	else
+		break;
+	case ELECT_PEER_UP:
+	case ELECT_PEER_SILENT:
 		snprintf(buf, len,
 			 "peer %s silent on all links for %llu ms "
 			 "(timeout %u ms)",
-			 pn, ULL(now - st->peer_last), st->cfg.timeout_ms);
+			 pn, ULL(now - st->peer_last), st->params.timeout_ms);
+		break;
+	}
 	return buf;
 }
 
@@ -228,24 +250,24 @@ can_hand_over(const struct elect_state *st, uint64_t now)
 static uint64_t
 failback_at(const struct elect_state *st)
 {
-	if (!st->cfg.failback || !st->peer_ok ||
+	if (!st->params.failback || !st->peer_ok ||
 	    st->peer.role != ELECT_STANDBY ||
-	    st->peer.priority <= st->cfg.self_priority)
+	    st->peer.priority <= st->params.self_priority)
 		return UINT64_MAX;
-	return st->peer_ok_since + st->cfg.failback_delay_ms;
+	return st->peer_ok_since + st->params.failback_delay_ms;
 }
 
 /* ---- output ---- */
 
-static void note(struct elect_actions *out, enum log_level level,
-		 const char *fmt, ...) LOG_PRINTF(3, 4);
+static void note(struct elect_actions *out, enum elect_level level,
+		 const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 /*
  * A log line for a step without a state change. A state change's reason
  * always wins; otherwise the most severe note of the step is kept.
  */
 static void
-note(struct elect_actions *out, enum log_level level, const char *fmt, ...)
+note(struct elect_actions *out, enum elect_level level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -260,8 +282,8 @@ note(struct elect_actions *out, enum log_level level, const char *fmt, ...)
 }
 
 static void change(struct elect_state *st, enum elect_role to, uint64_t now,
-		   struct elect_actions *out, enum log_level level,
-		   const char *fmt, ...) LOG_PRINTF(6, 7);
+		   struct elect_actions *out, enum elect_level level,
+		   const char *fmt, ...) PRINTF_LIKE(6, 7);
 
 /*
  * The one place the role changes: fills from/to/reason, announces the new
@@ -271,7 +293,7 @@ static void change(struct elect_state *st, enum elect_role to, uint64_t now,
  */
 static void
 change(struct elect_state *st, enum elect_role to, uint64_t now,
-       struct elect_actions *out, enum log_level level, const char *fmt, ...)
+       struct elect_actions *out, enum elect_level level, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -288,10 +310,11 @@ change(struct elect_state *st, enum elect_role to, uint64_t now,
 	memcpy(st->last_reason, out->reason, sizeof(st->last_reason));
 
 	out->flags |= ELECT_ACT_SEND | ELECT_ACT_HOOK;
-	if (st->acquiring && to != ELECT_ACTIVE) {
+	/* An acquisition in flight survives only into ACTIVE (from FAULT). */
+	if (st->acq == ELECT_ACQ_IN_FLIGHT && to != ELECT_ACTIVE)
 		out->flags |= ELECT_ACT_CANCEL;
-		st->acquiring = 0;
-	}
+	if (st->acq != ELECT_ACQ_IN_FLIGHT || to != ELECT_ACTIVE)
+		st->acq = ELECT_ACQ_IDLE;
 	if (!st->ready && (to == ELECT_STANDBY || to == ELECT_ACTIVE)) {
 		out->flags |= ELECT_ACT_READY;
 		st->ready = 1;
@@ -302,11 +325,10 @@ change(struct elect_state *st, enum elect_role to, uint64_t now,
 	st->since = now;
 	st->reeval = 1;
 	st->guarded = 0;
-	st->acq_unconfirmed = 0;
-	st->held = 0;
+	st->held_in_role = 0;
 	st->contest = ELECT_CONTEST_NONE;
 	st->contest_done = 0;
-	st->next_check = now + st->cfg.monitor_interval_ms;
+	st->next_check = now + st->params.monitor_interval_ms;
 }
 
 static uint64_t
@@ -318,9 +340,41 @@ next_term(const struct elect_state *st)
 	return t + 1;
 }
 
+/* Ask the shell to associate everything (rules 3, 4, 5 and FAULT retries). */
+static void
+acquire(struct elect_state *st, struct elect_actions *out)
+{
+	out->flags |= ELECT_ACT_ACQUIRE;
+	st->acq = ELECT_ACQ_IN_FLIGHT;
+}
+
+/*
+ * The acquisition succeeded: until the next verify the election's view of
+ * the owner is "this node, unverified", so the dump never shows the EIP on
+ * the peer's instance (the answer that started the takeover) while the
+ * resources already say it is ours.
+ */
+static void
+acquired(struct elect_state *st, uint64_t now)
+{
+	st->acq = ELECT_ACQ_UNCONFIRMED;
+	st->owner = ELECT_OWNER_SELF;
+	st->owner_at = now;
+	st->held_in_role = 1;
+}
+
+/* EC2 says the resources are on this instance (or were, at start-up). */
+static void
+held(struct elect_state *st)
+{
+	if (st->acq != ELECT_ACQ_IN_FLIGHT)
+		st->acq = ELECT_ACQ_HELD;
+	st->held_in_role = 1;
+}
+
 static void take_over(struct elect_state *st, uint64_t now,
 		      struct elect_actions *out, const char *fmt, ...)
-    LOG_PRINTF(4, 5);
+    PRINTF_LIKE(4, 5);
 
 /* Rule 3: become ACTIVE with a new term and associate everything. */
 static void
@@ -334,10 +388,9 @@ take_over(struct elect_state *st, uint64_t now, struct elect_actions *out,
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	st->term = next_term(st);
-	change(st, ELECT_ACTIVE, now, out, LOG_LEVEL_WARNING,
+	change(st, ELECT_ACTIVE, now, out, ELECT_LEVEL_WARNING,
 	       "%s; acquiring, term %llu", why, ULL(st->term));
-	out->flags |= ELECT_ACT_ACQUIRE;
-	st->acquiring = 1;
+	acquire(st, out);
 }
 
 /* ACTIVE with the EIP verified on this instance: no API write. */
@@ -346,9 +399,9 @@ activate_held(struct elect_state *st, uint64_t now, struct elect_actions *out,
 	      const char *why)
 {
 	st->term = next_term(st);
-	change(st, ELECT_ACTIVE, now, out, LOG_LEVEL_NOTICE,
+	change(st, ELECT_ACTIVE, now, out, ELECT_LEVEL_NOTICE,
 	       "%s; no API call needed, term %llu", why, ULL(st->term));
-	st->held = 1;
+	held(st);
 }
 
 /* What a node that is not taking over says about itself. */
@@ -379,14 +432,14 @@ stay_text(const struct elect_state *st)
 static void
 eval_starting(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 	int up = alive(st, now);
-	int waited = now - st->started_at >= st->cfg.startup_wait_ms;
+	int waited = now - st->started_at >= st->params.startup_wait_ms;
 	char ob[ELECT_NAME_MAX + 32], pb[ELECT_NAME_MAX * 2 + 48];
 	const char *ow;
 
 	if (up && st->peer.role == ELECT_ACTIVE) {
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_NOTICE,
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_NOTICE,
 		       "peer %s is ACTIVE (term %llu)", pn, ULL(st->peer.term));
 		return;
 	}
@@ -394,9 +447,9 @@ eval_starting(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		return;
 	ow = owner_text(st, st->owner, ob, sizeof(ob));
 
-	if (st->owner == RES_OWNER_SELF) {
+	if (st->owner == ELECT_OWNER_SELF) {
 		if (!st->eligible && up && peer_healthy(st)) {
-			change(st, ELECT_STANDBY, now, out, LOG_LEVEL_WARNING,
+			change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 			       "EIP is on this instance but the health check "
 			       "is failing and peer %s is healthy",
 			       pn);
@@ -405,8 +458,8 @@ eval_starting(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		activate_held(st, now, out, "EIP already on this instance");
 		return;
 	}
-	if (st->owner == RES_OWNER_PEER && up) {
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_NOTICE,
+	if (st->owner == ELECT_OWNER_PEER && up) {
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_NOTICE,
 		       "EIP is on %s's instance and %s is alive (%s)", pn, pn,
 		       elect_role_name(st->peer.role));
 		return;
@@ -416,25 +469,25 @@ eval_starting(struct elect_state *st, uint64_t now, struct elect_actions *out)
 
 		gone_text(st, now, gb, sizeof(gb));
 		if (!st->eligible)
-			change(st, ELECT_STANDBY, now, out, LOG_LEVEL_WARNING,
+			change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 			       "%s but the health check is failing: not "
 			       "taking over (EIP %s)",
 			       gb, ow);
 		else
 			take_over(st, now, out,
 				  "%s (start-up wait %u ms), EIP %s", gb,
-				  st->cfg.startup_wait_ms, ow);
+				  st->params.startup_wait_ms, ow);
 		return;
 	}
 	/* Both alive, the peer not ACTIVE, the EIP on neither (or unknown). */
 	precedence(st, pb, sizeof(pb));
 	if (!self_better(st)) {
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_NOTICE,
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_NOTICE,
 		       "EIP %s and %s takes precedence (%s)", ow, pn, pb);
 		return;
 	}
 	if (!st->eligible) {
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_WARNING,
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 		       "EIP %s but the health check is failing (%s too): "
 		       "not acquiring",
 		       ow, pn);
@@ -450,7 +503,7 @@ eval_starting(struct elect_state *st, uint64_t now, struct elect_actions *out)
 static void
 eval_standby(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 	char pb[ELECT_NAME_MAX * 2 + 48];
 
 	if (!st->eligible)
@@ -493,31 +546,32 @@ eval_standby(struct elect_state *st, uint64_t now, struct elect_actions *out)
 static void
 eval_active(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 
 	if (!alive(st, now) || st->peer.role != ELECT_STANDBY)
 		return;
 	if (!st->eligible && can_hand_over(st, now)) {
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_WARNING,
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 		       "health check failing and peer %s is healthy: handing "
 		       "over without API call",
 		       pn);
 		return;
 	}
 	if (now >= failback_at(st))
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_NOTICE,
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_NOTICE,
 		       "failback: peer %s has higher priority (%u > %u) and "
 		       "has been healthy for %llu ms (failback_delay %u ms)",
-		       pn, st->peer.priority, st->cfg.self_priority,
-		       ULL(now - st->peer_ok_since), st->cfg.failback_delay_ms);
+		       pn, st->peer.priority, st->params.self_priority,
+		       ULL(now - st->peer_ok_since),
+		       st->params.failback_delay_ms);
 }
 
 static void
 eval_fault(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
 	if (alive(st, now) && st->peer.role == ELECT_ACTIVE)
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_NOTICE,
-		       "peer %s took over (term %llu)", st->cfg.peer_name,
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_NOTICE,
+		       "peer %s took over (term %llu)", st->params.peer_name,
 		       ULL(st->peer.term));
 }
 
@@ -546,14 +600,14 @@ evaluate(struct elect_state *st, uint64_t now, struct elect_actions *out)
 static void
 observe_silence(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
-	if (!st->peer_up || alive(st, now))
+	if (st->peer_state != ELECT_PEER_UP || alive(st, now))
 		return;
-	st->peer_up = 0;
+	st->peer_state = ELECT_PEER_SILENT;
 	st->peer_ok = 0;
-	note(out, LOG_LEVEL_WARNING,
+	note(out, ELECT_LEVEL_WARNING,
 	     "peer %s silent on all links for %llu ms (timeout %u ms)%s",
-	     st->cfg.peer_name, ULL(now - st->peer_last), st->cfg.timeout_ms,
-	     stay_text(st));
+	     st->params.peer_name, ULL(now - st->peer_last),
+	     st->params.timeout_ms, stay_text(st));
 }
 
 static void
@@ -563,9 +617,9 @@ on_start(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	st->started_at = now;
 	st->since = now;
 	out->flags |= ELECT_ACT_VERIFY | ELECT_ACT_SEND;
-	note(out, LOG_LEVEL_INFO,
+	note(out, ELECT_LEVEL_INFO,
 	     "STARTING: waiting up to %u ms for peer %s and EC2's answer",
-	     st->cfg.startup_wait_ms, st->cfg.peer_name);
+	     st->params.startup_wait_ms, st->params.peer_name);
 }
 
 /* Timers: the monitor verify, the guarded-standby verify, FAULT retries. */
@@ -580,25 +634,24 @@ on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	case ELECT_STANDBY:
 		if (!st->guarded)
 			break;
-		st->next_check = now + st->cfg.monitor_interval_ms;
+		st->next_check = now + st->params.monitor_interval_ms;
 		out->flags |= ELECT_ACT_VERIFY;
 		break;
 	case ELECT_ACTIVE:
-		st->next_check = now + st->cfg.monitor_interval_ms;
-		if (!st->acquiring)
+		st->next_check = now + st->params.monitor_interval_ms;
+		if (st->acq != ELECT_ACQ_IN_FLIGHT)
 			out->flags |= ELECT_ACT_VERIFY;
 		break;
 	case ELECT_FAULT:
-		st->next_check = now + st->cfg.monitor_interval_ms;
-		if (st->acquiring)
+		st->next_check = now + st->params.monitor_interval_ms;
+		if (st->acq == ELECT_ACQ_IN_FLIGHT)
 			break;
 		if (alive(st, now) && peer_healthy(st))
 			break; /* it will take over; do not race it */
-		out->flags |= ELECT_ACT_ACQUIRE;
-		st->acquiring = 1;
-		note(out, LOG_LEVEL_NOTICE,
+		acquire(st, out);
+		note(out, ELECT_LEVEL_NOTICE,
 		     "FAULT: retrying the acquisition (peer %s %s)",
-		     st->cfg.peer_name,
+		     st->params.peer_name,
 		     alive(st, now) ? "cannot take over" : "not alive");
 		break;
 	}
@@ -609,16 +662,16 @@ static void
 contest(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
 	const struct elect_peer_info *p = &st->peer;
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 
 	if (st->contest != ELECT_CONTEST_NONE)
 		return; /* our VERIFY is on its way */
 	if (st->contest_done && st->contest_incarnation == p->incarnation &&
 	    st->contest_term == p->term &&
-	    now - st->contest_at < st->cfg.monitor_interval_ms)
+	    now - st->contest_at < st->params.monitor_interval_ms)
 		return; /* decided already; it has not heard us yet */
 	if (p->term > st->term) {
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_WARNING,
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 		       "peer %s is also ACTIVE with a higher term (%llu > "
 		       "%llu): stepping down without API call",
 		       pn, ULL(p->term), ULL(st->term));
@@ -629,8 +682,8 @@ contest(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	st->contest_at = now;
 	st->contest_done = 1;
 	if (p->term < st->term) {
-		if (st->acquiring) {
-			note(out, LOG_LEVEL_WARNING,
+		if (st->acq == ELECT_ACQ_IN_FLIGHT) {
+			note(out, ELECT_LEVEL_WARNING,
 			     "peer %s is also ACTIVE with a lower term (%llu "
 			     "< %llu): staying ACTIVE, acquisition in flight",
 			     pn, ULL(p->term), ULL(st->term));
@@ -638,7 +691,7 @@ contest(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		}
 		st->contest = ELECT_CONTEST_WON;
 		out->flags |= ELECT_ACT_VERIFY;
-		note(out, LOG_LEVEL_WARNING,
+		note(out, ELECT_LEVEL_WARNING,
 		     "peer %s is also ACTIVE with a lower term (%llu < %llu): "
 		     "staying ACTIVE, verifying the EIP now",
 		     pn, ULL(p->term), ULL(st->term));
@@ -646,7 +699,7 @@ contest(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	}
 	st->contest = ELECT_CONTEST_EQUAL;
 	out->flags |= ELECT_ACT_VERIFY;
-	note(out, LOG_LEVEL_WARNING,
+	note(out, ELECT_LEVEL_WARNING,
 	     "peer %s is also ACTIVE with the same term %llu: asking EC2 who "
 	     "holds the EIP",
 	     pn, ULL(p->term));
@@ -656,26 +709,28 @@ static void
 on_heartbeat(struct elect_state *st, const struct elect_peer_info *p,
 	     uint64_t now, struct elect_actions *out)
 {
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 	const char *guard;
 	int was_up, restarted, ok;
 
-	if (st->peer_left && p->incarnation == st->left_incarnation)
+	if (st->peer_state == ELECT_PEER_LEFT &&
+	    p->incarnation == st->left_incarnation)
 		return; /* that incarnation said goodbye */
 	was_up = alive(st, now);
-	restarted = st->peer_known && p->incarnation != st->peer.incarnation;
+	restarted = st->peer_state != ELECT_PEER_UNKNOWN &&
+		    p->incarnation != st->peer.incarnation;
 	guard = st->guarded ? ": guarded STANDBY lifted" : stay_text(st);
 	st->guarded = 0;
-	if (!st->peer_known)
-		note(out, LOG_LEVEL_NOTICE,
+	if (st->peer_state == ELECT_PEER_UNKNOWN)
+		note(out, ELECT_LEVEL_NOTICE,
 		     "peer %s heard: %s, term %llu, priority %u, %s%s", pn,
 		     elect_role_name(p->role), ULL(p->term), p->priority,
 		     p->eligible ? "healthy" : "unhealthy", guard);
 	else if (restarted)
-		note(out, LOG_LEVEL_NOTICE, "peer %s restarted (now %s)%s", pn,
-		     elect_role_name(p->role), guard);
+		note(out, ELECT_LEVEL_NOTICE, "peer %s restarted (now %s)%s",
+		     pn, elect_role_name(p->role), guard);
 	else if (!was_up)
-		note(out, LOG_LEVEL_NOTICE,
+		note(out, ELECT_LEVEL_NOTICE,
 		     "peer %s heard again after %llu ms of silence%s", pn,
 		     ULL(now - st->peer_last), guard);
 	if (restarted) {
@@ -693,9 +748,7 @@ on_heartbeat(struct elect_state *st, const struct elect_peer_info *p,
 	st->peer_prev_role = restarted ? ELECT_STARTING : st->peer.role;
 	st->peer = *p;
 	st->peer_last = now;
-	st->peer_known = 1;
-	st->peer_up = 1;
-	st->peer_left = 0;
+	st->peer_state = ELECT_PEER_UP;
 	if (p->term > st->peer_max_term)
 		st->peer_max_term = p->term;
 	if (st->role == ELECT_ACTIVE && p->role == ELECT_ACTIVE)
@@ -707,42 +760,42 @@ on_leave(struct elect_state *st, const struct elect_peer_info *p, uint64_t now,
 	 struct elect_actions *out)
 {
 	(void)now;
-	if (st->peer_left && p->incarnation == st->left_incarnation)
+	if (st->peer_state == ELECT_PEER_LEFT &&
+	    p->incarnation == st->left_incarnation)
 		return;
-	st->peer_left = 1;
+	st->peer_state = ELECT_PEER_LEFT;
 	st->left_incarnation = p->incarnation;
-	st->peer_up = 0;
 	st->peer_ok = 0;
 	st->guarded = 0; /* we heard it: it is not holding the EIP any more */
 	st->contest = ELECT_CONTEST_NONE;
-	note(out, LOG_LEVEL_NOTICE, "peer %s left (graceful stop)%s",
-	     st->cfg.peer_name, stay_text(st));
+	note(out, ELECT_LEVEL_NOTICE, "peer %s left (graceful stop)%s",
+	     st->params.peer_name, stay_text(st));
 }
 
 /* Rule 4's verify answer: decide, or make sure the EIP is ours. */
 static void
-contest_answer(struct elect_state *st, enum resource_owner owner, uint64_t now,
+contest_answer(struct elect_state *st, enum elect_owner owner, uint64_t now,
 	       struct elect_actions *out)
 {
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 	char ob[ELECT_NAME_MAX + 32];
 	const char *ow = owner_text(st, owner, ob, sizeof(ob));
 	int peer_active = alive(st, now) && st->peer.role == ELECT_ACTIVE;
 
 	if (st->contest == ELECT_CONTEST_EQUAL && peer_active) {
-		if (owner == RES_OWNER_PEER ||
-		    (owner != RES_OWNER_SELF && !wins_on_priority(st))) {
-			change(st, ELECT_STANDBY, now, out, LOG_LEVEL_WARNING,
+		if (owner == ELECT_OWNER_PEER ||
+		    (owner != ELECT_OWNER_SELF && !wins_on_priority(st))) {
+			change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 			       "peer %s is also ACTIVE with the same term "
 			       "%llu and wins (EIP %s, priority %u vs %u): "
 			       "stepping down without API call",
-			       pn, ULL(st->term), ow, st->cfg.self_priority,
+			       pn, ULL(st->term), ow, st->params.self_priority,
 			       st->peer.priority);
 			return;
 		}
-		if (owner == RES_OWNER_SELF) {
+		if (owner == ELECT_OWNER_SELF) {
 			st->contest = ELECT_CONTEST_NONE;
-			note(out, LOG_LEVEL_WARNING,
+			note(out, ELECT_LEVEL_WARNING,
 			     "peer %s is also ACTIVE with the same term %llu; "
 			     "EC2 says the EIP is on this instance: staying "
 			     "ACTIVE",
@@ -750,25 +803,24 @@ contest_answer(struct elect_state *st, enum resource_owner owner, uint64_t now,
 			return;
 		}
 	}
-	if (owner == RES_OWNER_SELF) {
+	if (owner == ELECT_OWNER_SELF) {
 		st->contest = ELECT_CONTEST_NONE;
 		return;
 	}
-	if (owner == RES_OWNER_UNKNOWN) {
+	if (owner == ELECT_OWNER_UNKNOWN) {
 		/* Keep the contest open: the next verify answer decides. */
 		st->contest = ELECT_CONTEST_WON;
-		note(out, LOG_LEVEL_WARNING,
+		note(out, ELECT_LEVEL_WARNING,
 		     "won against ACTIVE peer %s but the EIP is %s: will "
 		     "verify again at the next monitor check",
 		     pn, ow);
 		return;
 	}
 	st->contest = ELECT_CONTEST_NONE;
-	if (st->acquiring)
+	if (st->acq == ELECT_ACQ_IN_FLIGHT)
 		return;
-	out->flags |= ELECT_ACT_ACQUIRE;
-	st->acquiring = 1;
-	note(out, LOG_LEVEL_WARNING,
+	acquire(st, out);
+	note(out, ELECT_LEVEL_WARNING,
 	     "won against ACTIVE peer %s (term %llu) but the EIP is %s: "
 	     "re-associating",
 	     pn, ULL(st->term), ow);
@@ -778,19 +830,19 @@ static void
 fault(struct elect_state *st, uint64_t now, struct elect_actions *out,
       const char *what)
 {
-	change(st, ELECT_FAULT, now, out, LOG_LEVEL_ERR,
+	change(st, ELECT_FAULT, now, out, ELECT_LEVEL_ERR,
 	       "%s; %u failed acquisition%s (migration_threshold %u), "
 	       "handing over to peer %s",
 	       what, st->failures, st->failures == 1 ? "" : "s", threshold(st),
-	       st->cfg.peer_name);
+	       st->params.peer_name);
 }
 
 /* Rule 5: what the monitor's verify answer means for an ACTIVE node. */
 static void
-active_answer(struct elect_state *st, enum resource_owner owner,
+active_answer(struct elect_state *st, enum elect_owner owner,
 	      const char *detail, uint64_t now, struct elect_actions *out)
 {
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 	char ob[ELECT_NAME_MAX + 32];
 	const char *ow = owner_text(st, owner, ob, sizeof(ob));
 
@@ -798,29 +850,28 @@ active_answer(struct elect_state *st, enum resource_owner owner,
 		contest_answer(st, owner, now, out);
 		return;
 	}
-	if (st->acquiring) /* stale: asked before our association lands */
+	if (st->acq == ELECT_ACQ_IN_FLIGHT) /* stale: asked before ours lands */
 		return;
 	switch (owner) {
-	case RES_OWNER_SELF:
+	case ELECT_OWNER_SELF:
 		st->failures = 0;
-		st->acq_unconfirmed = 0;
-		st->held = 1;
+		held(st);
 		break;
-	case RES_OWNER_UNKNOWN:
-		note(out, LOG_LEVEL_WARNING,
+	case ELECT_OWNER_UNKNOWN:
+		note(out, ELECT_LEVEL_WARNING,
 		     "cannot verify the EIP (%s): staying ACTIVE",
 		     detail ? detail : "EC2 API error");
 		break;
-	case RES_OWNER_PEER:
+	case ELECT_OWNER_PEER:
 		if (alive(st, now) && st->peer.role == ELECT_ACTIVE) {
-			change(st, ELECT_STANDBY, now, out, LOG_LEVEL_WARNING,
+			change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 			       "EIP is on ACTIVE peer %s's instance (EC2 is "
 			       "the arbiter): stepping down without API call",
 			       pn);
 			return;
 		}
-		if (!alive(st, now) && st->held) {
-			change(st, ELECT_STANDBY, now, out, LOG_LEVEL_WARNING,
+		if (!alive(st, now) && st->held_in_role) {
+			change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 			       "EIP moved to %s's instance though %s is "
 			       "silent on all links: guarded STANDBY, no "
 			       "takeover until %s is heard again",
@@ -830,12 +881,11 @@ active_answer(struct elect_state *st, enum resource_owner owner,
 		}
 		/* It never reached us, or nobody claims it: re-associate. */
 		/* fall through */
-	case RES_OWNER_NONE:
-	case RES_OWNER_OTHER:
-		if (st->acq_unconfirmed) {
-			st->acq_unconfirmed = 0;
+	case ELECT_OWNER_NONE:
+	case ELECT_OWNER_OTHER:
+		if (st->acq == ELECT_ACQ_UNCONFIRMED) /* it did not stick */
 			st->failures++;
-		}
+		st->acq = ELECT_ACQ_IDLE;
 		if (st->failures >= threshold(st)) {
 			char what[ELECT_REASON_MAX];
 
@@ -846,9 +896,8 @@ active_answer(struct elect_state *st, enum resource_owner owner,
 			fault(st, now, out, what);
 			return;
 		}
-		out->flags |= ELECT_ACT_ACQUIRE;
-		st->acquiring = 1;
-		note(out, LOG_LEVEL_WARNING,
+		acquire(st, out);
+		note(out, ELECT_LEVEL_WARNING,
 		     "EIP is %s: re-associating (%u of %u failures so far)", ow,
 		     st->failures, threshold(st));
 		break;
@@ -867,32 +916,32 @@ on_owner(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	st->owner_at = now;
 	switch (st->role) {
 	case ELECT_STARTING:
-		if (ev->owner == RES_OWNER_UNKNOWN)
-			note(out, LOG_LEVEL_WARNING,
+		if (ev->owner == ELECT_OWNER_UNKNOWN)
+			note(out, ELECT_LEVEL_WARNING,
 			     "cannot verify the EIP at start-up (%s)",
 			     ev->detail ? ev->detail : "EC2 API error");
 		break;
 	case ELECT_STANDBY:
-		if (!st->guarded || ev->owner == RES_OWNER_PEER ||
-		    ev->owner == RES_OWNER_UNKNOWN)
+		if (!st->guarded || ev->owner == ELECT_OWNER_PEER ||
+		    ev->owner == ELECT_OWNER_UNKNOWN)
 			break;
 		st->guarded = 0;
-		note(out, LOG_LEVEL_WARNING,
+		note(out, ELECT_LEVEL_WARNING,
 		     "EIP is %s, no longer on %s's instance: guarded STANDBY "
 		     "lifted",
-		     ow, st->cfg.peer_name);
+		     ow, st->params.peer_name);
 		break;
 	case ELECT_ACTIVE:
 		active_answer(st, ev->owner, ev->detail, now, out);
 		break;
 	case ELECT_FAULT:
-		if (ev->owner == RES_OWNER_SELF &&
+		if (ev->owner == ELECT_OWNER_SELF &&
 		    !(alive(st, now) && st->peer.role == ELECT_ACTIVE)) {
 			activate_held(st, now, out,
 				      "EIP verified on this instance again");
 			return;
 		}
-		note(out, LOG_LEVEL_WARNING, "FAULT: EIP is %s", ow);
+		note(out, ELECT_LEVEL_WARNING, "FAULT: EIP is %s", ow);
 		break;
 	}
 }
@@ -903,19 +952,18 @@ on_acquired(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 {
 	const char *detail = ev->detail ? ev->detail : "no detail";
 
-	if (!st->acquiring)
+	if (st->acq != ELECT_ACQ_IN_FLIGHT)
 		return; /* cancelled: we no longer care */
-	st->acquiring = 0;
+	st->acq = ELECT_ACQ_IDLE;
+	if (ev->ok)
+		acquired(st, now);
 	switch (st->role) {
 	case ELECT_STARTING:
 	case ELECT_STANDBY:
 		break;
 	case ELECT_ACTIVE:
-		if (ev->ok) {
-			st->acq_unconfirmed = 1;
-			st->held = 1;
+		if (ev->ok)
 			break;
-		}
 		st->failures++;
 		if (st->failures >= threshold(st)) {
 			char what[ELECT_REASON_MAX];
@@ -926,7 +974,7 @@ on_acquired(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 			return;
 		}
 		out->flags |= ELECT_ACT_VERIFY;
-		note(out, LOG_LEVEL_WARNING,
+		note(out, ELECT_LEVEL_WARNING,
 		     "acquisition failed (%s), %u of %u failures: verifying "
 		     "now",
 		     detail, st->failures, threshold(st));
@@ -936,9 +984,9 @@ on_acquired(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 			out->flags |= ELECT_ACT_VERIFY;
 			break;
 		}
-		note(out, LOG_LEVEL_WARNING,
+		note(out, ELECT_LEVEL_WARNING,
 		     "FAULT: acquisition failed again (%s), next try in %u ms",
-		     detail, st->cfg.monitor_interval_ms);
+		     detail, st->params.monitor_interval_ms);
 		break;
 	}
 }
@@ -947,7 +995,7 @@ static void
 on_health(struct elect_state *st, int eligible, uint64_t now,
 	  struct elect_actions *out)
 {
-	const char *pn = st->cfg.peer_name;
+	const char *pn = st->params.peer_name;
 
 	eligible = eligible != 0;
 	if (eligible == st->eligible)
@@ -955,7 +1003,7 @@ on_health(struct elect_state *st, int eligible, uint64_t now,
 	st->eligible = eligible;
 	out->flags |= ELECT_ACT_SEND;
 	if (eligible) {
-		note(out, LOG_LEVEL_NOTICE,
+		note(out, ELECT_LEVEL_NOTICE,
 		     "health check passing again: "
 		     "eligible");
 		return;
@@ -963,18 +1011,18 @@ on_health(struct elect_state *st, int eligible, uint64_t now,
 	switch (st->role) {
 	case ELECT_ACTIVE:
 		if (!can_hand_over(st, now))
-			note(out, LOG_LEVEL_WARNING,
+			note(out, ELECT_LEVEL_WARNING,
 			     "health check failing, but peer %s cannot take "
 			     "over now: staying ACTIVE",
 			     pn);
 		break; /* otherwise the hand-over says it */
 	case ELECT_STANDBY:
-		note(out, LOG_LEVEL_WARNING,
+		note(out, ELECT_LEVEL_WARNING,
 		     "health check failing: not eligible, will not take over");
 		break;
 	case ELECT_STARTING:
 	case ELECT_FAULT:
-		note(out, LOG_LEVEL_WARNING,
+		note(out, ELECT_LEVEL_WARNING,
 		     "health check failing: not eligible");
 		break;
 	}
@@ -987,18 +1035,18 @@ on_shutdown(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	if (st->role != ELECT_STANDBY) {
 		unsigned keep = out->flags;
 
-		change(st, ELECT_STANDBY, now, out, LOG_LEVEL_NOTICE,
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_NOTICE,
 		       "shutting down: leaving the EIP for peer %s",
-		       st->cfg.peer_name);
+		       st->params.peer_name);
 		/* No heartbeat and no READY on the way out, only LEAVE. */
 		out->flags &= ~(ELECT_ACT_SEND | ELECT_ACT_READY);
 		out->flags |= keep;
 	} else {
-		note(out, LOG_LEVEL_NOTICE, "shutting down");
+		note(out, ELECT_LEVEL_NOTICE, "shutting down");
 	}
-	if (st->acquiring) {
+	if (st->acq == ELECT_ACQ_IN_FLIGHT) {
 		out->flags |= ELECT_ACT_CANCEL;
-		st->acquiring = 0;
+		st->acq = ELECT_ACQ_IDLE;
 	}
 	out->flags |= ELECT_ACT_LEAVE;
 	st->reeval = 0;
@@ -1010,7 +1058,7 @@ elect_step(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 {
 	memset(out, 0, sizeof(*out));
 	out->from = out->to = st->role;
-	out->level = LOG_LEVEL_INFO;
+	out->level = ELECT_LEVEL_INFO;
 	if (st->stopped)
 		return;
 	if (!st->started && ev->type != ELECT_EV_START)
@@ -1066,11 +1114,11 @@ elect_next_deadline(const struct elect_state *st, uint64_t now)
 		return UINT64_MAX;
 	if (st->reeval)
 		return now;
-	if (st->peer_up)
-		d = st->peer_last + st->cfg.timeout_ms;
+	if (st->peer_state == ELECT_PEER_UP)
+		d = st->peer_last + st->params.timeout_ms;
 	switch (st->role) {
 	case ELECT_STARTING:
-		d = min64(d, st->started_at + st->cfg.startup_wait_ms);
+		d = min64(d, st->started_at + st->params.startup_wait_ms);
 		break;
 	case ELECT_STANDBY:
 		if (st->guarded)
@@ -1137,35 +1185,115 @@ elect_last_reason(const struct elect_state *st)
 	return st->last_reason;
 }
 
-void
-elect_describe(const struct elect_state *st, uint64_t now, char *buf,
-	       size_t len)
+enum elect_peer_state
+elect_peer_state(const struct elect_state *st, uint64_t now)
 {
-	char ob[ELECT_NAME_MAX + 32], peer[160];
+	if (st->peer_state == ELECT_PEER_UP && !alive(st, now))
+		return ELECT_PEER_SILENT;
+	return st->peer_state;
+}
+
+const struct elect_peer_info *
+elect_peer(const struct elect_state *st)
+{
+	return &st->peer;
+}
+
+enum elect_owner
+elect_owner(const struct elect_state *st)
+{
+	return st->owner;
+}
+
+enum elect_acq
+elect_acq(const struct elect_state *st)
+{
+	return st->acq;
+}
+
+/* "on this instance (acquired 350 ms ago, not verified yet)" and the like. */
+static const char *
+owner_line(const struct elect_state *st, uint64_t now, char *buf, size_t len)
+{
+	char ob[ELECT_NAME_MAX + 32];
 	const char *ow = owner_text(st, st->owner, ob, sizeof(ob));
 
-	if (!st->peer_known)
+	if (!st->owner_answered && st->acq != ELECT_ACQ_UNCONFIRMED)
+		snprintf(buf, len, "%s (not verified yet)", ow);
+	else if (st->acq == ELECT_ACQ_UNCONFIRMED)
+		snprintf(buf, len,
+			 "%s (acquired %llu ms ago, not verified yet)", ow,
+			 ULL(now - st->owner_at));
+	else
+		snprintf(buf, len, "%s (verified %llu ms ago)", ow,
+			 ULL(now - st->owner_at));
+	return buf;
+}
+
+void
+elect_summary(const struct elect_state *st, uint64_t now, char *buf, size_t len)
+{
+	char peer[160], own[ELECT_NAME_MAX + 96];
+	enum elect_peer_state ps = elect_peer_state(st, now);
+
+	if (ps == ELECT_PEER_UNKNOWN)
 		snprintf(peer, sizeof(peer), "never heard");
 	else
 		snprintf(peer, sizeof(peer),
 			 "%s (%s, term %llu, priority %u, %s, heard %llu ms "
 			 "ago)",
-			 st->peer_left	  ? "left"
-			 : alive(st, now) ? "alive"
-					  : "silent",
+			 elect_peer_state_name(ps),
 			 elect_role_name(st->peer.role), ULL(st->peer.term),
 			 st->peer.priority,
 			 st->peer.eligible ? "healthy" : "unhealthy",
 			 ULL(now - st->peer_last));
-	snprintf(buf, len,
-		 "election: %s for %llu ms, term %llu, %s%s; peer %s %s; EIP "
-		 "%s%s; failures %u/%u%s; last change: %s",
-		 elect_role_name(st->role), ULL(now - st->since), ULL(st->term),
-		 st->eligible ? "healthy" : "unhealthy",
-		 st->guarded ? ", guarded STANDBY (no takeover on silence)"
-			     : "",
-		 st->cfg.peer_name, peer, ow,
-		 st->owner_answered ? "" : " (not verified yet)", st->failures,
-		 threshold(st), st->acquiring ? ", acquisition in flight" : "",
-		 st->last_reason[0] ? st->last_reason : "none");
+	snprintf(
+	    buf, len,
+	    "election: %s for %llu ms, term %llu, %s%s; peer %s %s; EIP "
+	    "%s; failures %u/%u%s; last change: %s",
+	    elect_role_name(st->role), ULL(now - st->since), ULL(st->term),
+	    st->eligible ? "healthy" : "unhealthy",
+	    st->guarded ? ", guarded STANDBY (no takeover on silence)" : "",
+	    st->params.peer_name, peer, owner_line(st, now, own, sizeof(own)),
+	    st->failures, threshold(st),
+	    st->acq == ELECT_ACQ_IN_FLIGHT ? ", acquisition in flight" : "",
+	    st->last_reason[0] ? st->last_reason : "none");
+}
+
+int
+elect_describe(const struct elect_state *st, uint64_t now, char *buf,
+	       size_t len)
+{
+	char sum[2 * ELECT_REASON_MAX + 512], own[ELECT_NAME_MAX + 96];
+	char peer[ELECT_NAME_MAX + 160];
+	const struct elect_peer_info *p = &st->peer;
+	enum elect_peer_state ps = elect_peer_state(st, now);
+	uint64_t since = now - st->since;
+
+	elect_summary(st, now, sum, sizeof(sum));
+	if (ps == ELECT_PEER_UNKNOWN)
+		snprintf(peer, sizeof(peer), "%s never heard",
+			 st->params.peer_name);
+	else
+		snprintf(peer, sizeof(peer),
+			 "%s %s, state %s, priority %u, %s, term %llu, "
+			 "incarnation %016llx, heard %llu ms ago",
+			 st->params.peer_name, elect_peer_state_name(ps),
+			 elect_role_name(p->role), p->priority,
+			 p->eligible ? "healthy" : "unhealthy", ULL(p->term),
+			 ULL(p->incarnation), ULL(now - st->peer_last));
+	return snprintf(buf, len,
+			"state: %s\n"
+			"since: %llu.%03llu s ago\n"
+			"term: %llu\n"
+			"guarded: %s\n"
+			"reason: %s\n"
+			"%s\n"
+			"peer: %s\n"
+			"owner: EIP %s, acquisition %s\n",
+			elect_role_name(st->role), ULL(since / 1000),
+			ULL(since % 1000), ULL(st->term),
+			st->guarded ? "yes" : "no", st->last_reason, sum, peer,
+			owner_line(st, now, own, sizeof(own)),
+			elect_acq_name(st->acq));
 }

@@ -12,6 +12,8 @@
  *   ELECT_EV_TICK whenever elect_next_deadline() comes due (re-arm the timer
  *   after every step; extra TICKs are harmless). ELECT_EV_SHUTDOWN on
  *   SIGTERM, then carry out its actions and exit.
+ * The shell translates with elect_map.h (configuration, heartbeats,
+ * resource owners, log levels), so this header includes nothing of theirs.
  * After each step, in this order: log `reason` at `level` if not empty;
  * CANCEL; VERIFY; ACQUIRE; SEND (heartbeats carry elect_role(), elect_term(),
  * elect_eligible()); HOOK for role `to`; READY; LEAVE.
@@ -21,11 +23,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "log.h"
-#include "resource.h"
-
-struct config;
 
 #define ELECT_NAME_MAX 64
 #define ELECT_REASON_MAX 256
@@ -39,7 +36,54 @@ enum elect_role {
 
 const char *elect_role_name(enum elect_role role);
 
-struct elect_config {
+/*
+ * Who holds the resources, in the election's words. The election keeps its
+ * own enum (rather than including resource.h) so that this header stands
+ * alone; elect_map_owner() in elect_map.h translates resource.h's verdict.
+ */
+enum elect_owner {
+	ELECT_OWNER_UNKNOWN, /* could not find out (API error) */
+	ELECT_OWNER_NONE,    /* unassociated */
+	ELECT_OWNER_SELF,    /* on this node's instance */
+	ELECT_OWNER_PEER,    /* on the peer's instance */
+	ELECT_OWNER_OTHER,   /* on an instance of neither node */
+};
+
+/* How loud the reason of a step is; the shell maps it to its log levels. */
+enum elect_level {
+	ELECT_LEVEL_ERR, /* most severe first: a lower value wins */
+	ELECT_LEVEL_WARNING,
+	ELECT_LEVEL_NOTICE,
+	ELECT_LEVEL_INFO,
+};
+
+/*
+ * The peer as the election sees it. The election is the one owner of peer
+ * liveness: UP means an accepted heartbeat within timeout_ms on any link
+ * (link.c only reports per-link status for the dump).
+ */
+enum elect_peer_state {
+	ELECT_PEER_UNKNOWN, /* never heard since start */
+	ELECT_PEER_UP,
+	ELECT_PEER_SILENT, /* heard before, nothing for timeout_ms */
+	ELECT_PEER_LEFT,   /* announced LEAVE (graceful stop) */
+};
+
+const char *elect_peer_state_name(enum elect_peer_state ps);
+
+/* This node's acquisition of the resources, within the current role. */
+enum elect_acq {
+	ELECT_ACQ_IDLE,	       /* nothing asked, nothing known to be ours */
+	ELECT_ACQ_IN_FLIGHT,   /* ACQUIRE issued, ACQUIRED not yet seen */
+	ELECT_ACQ_UNCONFIRMED, /* acquired; no verify since: "self, unverified"
+				*/
+	ELECT_ACQ_HELD,	       /* verified on this instance */
+};
+
+const char *elect_acq_name(enum elect_acq acq);
+
+/* What the election needs to know of the configuration (elect_map_params). */
+struct elect_params {
 	char self_name[ELECT_NAME_MAX];
 	char peer_name[ELECT_NAME_MAX];
 	unsigned self_priority;
@@ -57,9 +101,6 @@ struct elect_config {
 	 */
 	int start_unhealthy;
 };
-
-/* Fill an elect_config from the validated daemon configuration. */
-void elect_config_from(struct elect_config *ec, const struct config *cfg);
 
 /* What one authenticated heartbeat (or LEAVE) from the peer tells us. */
 struct elect_peer_info {
@@ -84,7 +125,7 @@ enum elect_event_type {
 struct elect_event {
 	enum elect_event_type type;
 	struct elect_peer_info peer;
-	enum resource_owner owner;
+	enum elect_owner owner;
 	int ok;
 	const char *detail; /* why (API error text); may be NULL */
 };
@@ -107,7 +148,7 @@ struct elect_actions {
 	 * 1003 ms (timeout 1000 ms), term 4"); other steps may note something
 	 * worth a line (API error, peer restart, guard lifted).
 	 */
-	enum log_level level;
+	enum elect_level level;
 	char reason[ELECT_REASON_MAX];
 };
 
@@ -122,7 +163,7 @@ enum elect_contest {
  * accessors below; the fields are public so it can live on the stack.
  */
 struct elect_state {
-	struct elect_config cfg;
+	struct elect_params params;
 	enum elect_role role;
 	uint64_t since; /* when `role` was entered */
 	uint64_t started_at;
@@ -133,11 +174,9 @@ struct elect_state {
 	int reeval; /* a state change happened: evaluate again at once */
 
 	/* the peer */
-	int peer_known; /* heard at least once */
-	int peer_up;	/* alive as of the last step (edge detection) */
-	int peer_left;	/* LEAVE from incarnation left_incarnation */
-	uint64_t left_incarnation;
-	uint64_t peer_last; /* last heartbeat */
+	enum elect_peer_state peer_state; /* as of the last step */
+	uint64_t left_incarnation;	  /* the one that said LEAVE */
+	uint64_t peer_last;		  /* last heartbeat */
 	struct elect_peer_info peer;
 	enum elect_role peer_prev_role;
 	uint64_t peer_max_term; /* over every incarnation */
@@ -145,12 +184,16 @@ struct elect_state {
 	uint64_t peer_ok_since; /* ... continuously since (failback) */
 
 	/* the resources */
-	enum resource_owner owner; /* last answer to VERIFY */
-	int owner_answered;	   /* any answer since START */
-	uint64_t owner_at;
-	int acquiring;	     /* ACQUIRE issued, ACQUIRED not yet seen */
-	int acq_unconfirmed; /* acquired, no verify since */
-	int held;	     /* the EIP was ours at some point this term */
+	enum elect_owner owner; /* last VERIFY answer, or SELF once acquired */
+	int owner_answered;	/* any answer since START */
+	uint64_t owner_at;	/* when `owner` was learnt */
+	enum elect_acq acq;
+	/*
+	 * The EIP was ours at some point in this role (verified or acquired),
+	 * even if a re-acquisition is in flight or failed since: the rule-5
+	 * guard needs this history, which `acq` does not keep.
+	 */
+	int held_in_role;
 	unsigned failures;   /* consecutive failed acquisitions */
 	uint64_t next_check; /* monitor verify / FAULT retry / guard verify */
 	int guarded;
@@ -163,10 +206,10 @@ struct elect_state {
 	char last_reason[ELECT_REASON_MAX];
 };
 
-void elect_init(struct elect_state *st, const struct elect_config *cfg,
+void elect_init(struct elect_state *st, const struct elect_params *cfg,
 		uint64_t now);
 /* Reload: new timings and priorities; names must not change. */
-void elect_reconfigure(struct elect_state *st, const struct elect_config *cfg);
+void elect_reconfigure(struct elect_state *st, const struct elect_params *cfg);
 void elect_step(struct elect_state *st, const struct elect_event *ev,
 		uint64_t now, struct elect_actions *out);
 /* When to deliver the next TICK: now if overdue, UINT64_MAX if never. */
@@ -178,11 +221,25 @@ uint64_t elect_since(const struct elect_state *st);
 uint64_t elect_term(const struct elect_state *st);
 int elect_eligible(const struct elect_state *st);
 int elect_peer_alive(const struct elect_state *st, uint64_t now);
+/* The peer's state at `now` (UP turns SILENT once timeout_ms has passed). */
+enum elect_peer_state elect_peer_state(const struct elect_state *st,
+				       uint64_t now);
+/* The peer's latest heartbeat (valid unless the state is UNKNOWN). */
+const struct elect_peer_info *elect_peer(const struct elect_state *st);
+enum elect_owner elect_owner(const struct elect_state *st);
+enum elect_acq elect_acq(const struct elect_state *st);
 int elect_guarded(const struct elect_state *st);
 unsigned elect_failures(const struct elect_state *st);
 const char *elect_last_reason(const struct elect_state *st);
-/* One line for the dump: role, term, peer, owner, guard, failures. */
-void elect_describe(const struct elect_state *st, uint64_t now, char *buf,
-		    size_t len);
+/*
+ * The election's lines of the state dump, each ending in a newline: state,
+ * since, term, guarded, reason, the one-line summary ("election: ...") and
+ * the peer ("peer: ..."). Returns what snprintf would (the full length).
+ */
+int elect_describe(const struct elect_state *st, uint64_t now, char *buf,
+		   size_t len);
+/* The one-line summary alone: role, term, peer, owner, guard, failures. */
+void elect_summary(const struct elect_state *st, uint64_t now, char *buf,
+		   size_t len);
 
 #endif

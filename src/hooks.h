@@ -41,12 +41,12 @@ struct hooks_event {
 struct hooks;
 
 /*
- * Copies what it needs from cfg (no pointer into it is kept). Checks every
- * configured hook and logs an error for one that is not an absolute path
- * to an executable regular file; the daemon still starts, and each later
- * attempt to run it is a warning. `loop` must be the default loop (the
- * daemon uses ev_default_loop: ev_child works only there). NULL only when
- * out of memory.
+ * Copies what it needs from cfg (no pointer into it is kept). A hook that
+ * cannot run is already a configuration error (config_load refuses it, at
+ * start and on reload); this checks every hook again and logs an error for
+ * one that went bad since (deleted, chmod -x), and each later attempt to run
+ * it is a warning. `loop` must be the default loop (the daemon uses
+ * ev_default_loop: ev_child works only there). NULL only when out of memory.
  */
 struct hooks *hooks_new(struct ev_loop *loop, const struct config *cfg);
 

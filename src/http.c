@@ -11,6 +11,7 @@
 #include <ev.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HTTP_DEFAULT_TIMEOUT_MS 5000
 /* Idle connections kept for reuse (EC2 endpoint, IMDS, a proxy). */
@@ -33,6 +34,7 @@ struct http_call {
 	size_t body_len;
 	size_t body_cap;
 	int too_big;
+	char date[64]; /* the answer's Date header, "" when none */
 	int in_cb; /* its callback is running: http_cancel is a no-op */
 	uint64_t started_ms;
 	char errbuf[CURL_ERROR_SIZE];
@@ -208,6 +210,29 @@ write_fn(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* Keeps the Date header (the clock-skew correction needs it). */
+static size_t
+header_fn(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_call *call = userp;
+	size_t n = size * nmemb, i = 5;
+
+	if (n > 5 && strncasecmp(data, "date:", 5) == 0) {
+		while (i < n && (data[i] == ' ' || data[i] == '\t'))
+			i++;
+		while (n > i && (data[n - 1] == '\r' || data[n - 1] == '\n' ||
+				 data[n - 1] == ' '))
+			n--;
+		if (n - i < sizeof(call->date)) {
+			memcpy(call->date, data + i, n - i);
+			call->date[n - i] = '\0';
+		}
+	} else if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		call->date[0] = '\0'; /* a new answer (after 100 Continue) */
+	}
+	return size * nmemb;
+}
+
 static void
 finish(struct http_call *call, CURLcode rc)
 {
@@ -232,11 +257,13 @@ finish(struct http_call *call, CURLcode rc)
 				  &resp.status);
 		resp.body = call->body ? call->body : "";
 		resp.body_len = call->body_len;
+		resp.date = call->date;
 	} else {
 		/* A partial answer is no answer: callers see status 0. */
 		resp.transport_error = (int)rc;
 		resp.error = msg;
 		resp.body = "";
+		resp.date = "";
 	}
 	call_unlink(call);
 	call->in_cb = 1;
@@ -383,6 +410,8 @@ setup(struct http_call *call, const struct http_request *req)
 			 (curl_off_t)HTTP_BODY_MAX);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_fn);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_fn);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "eipfloatd");
 	if (req->ca_file != NULL && req->ca_file[0] != '\0')
 		curl_easy_setopt(easy, CURLOPT_CAINFO, req->ca_file);

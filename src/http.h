@@ -32,6 +32,7 @@ struct http_response {
 	const char *error;	 /* human text for transport_error */
 	const char *body;	 /* NUL-terminated, may contain anything */
 	size_t body_len;
+	const char *date;	 /* the Date header, "" when none */
 	uint64_t elapsed_ms;
 };
 

@@ -5,20 +5,19 @@
  * either answers at once or not at all.
  */
 #include "imds.h"
+#include "backoff.h"
 #include "http.h"
 #include "log.h"
+#include "loop.h"
 #include "util.h"
 
 #include <curl/curl.h>
 #include <ev.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define IMDS_ATTEMPTS 3	    /* per request: the first try + 2 retries */
-#define IMDS_BACKOFF_MS 200 /* doubled after every failed attempt */
 #define IMDS_TIMEOUT_DEFAULT_MS 1000
 #define IMDS_TIMEOUT_CAP_MS 2000
 /* A token is renewed this long before IMDS would stop accepting it. */
@@ -64,7 +63,7 @@ struct imds_req {
 	} cb;
 	void *arg;
 	struct http_call *call;
-	ev_timer timer;
+	struct loop_defer later; /* RS_BACKOFF and RS_FAILING */
 	unsigned attempt;
 	int reauthed;	    /* already fetched a new token after a 401 */
 	uint64_t token_gen; /* which token the request was sent with */
@@ -81,22 +80,22 @@ struct imds_ctx {
 	uint64_t token_renew_at;    /* monotonic ms; token unusable after */
 	uint64_t token_gen;
 	struct http_call *token_call;
-	ev_timer token_timer; /* backoff between token attempts */
+	struct loop_defer token_retry; /* backoff between token attempts */
 	unsigned token_attempt;
 	struct imds_req *reqs;
 };
 
 static void dispatch(struct imds_req *req);
 static void token_fetch(struct imds_ctx *ctx);
-static void token_retry_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void token_retry_cb(void *arg);
 
-static unsigned
-backoff_ms(unsigned attempt)
-{
-	if (attempt == 0)
-		attempt = 1;
-	return IMDS_BACKOFF_MS << (attempt > 4 ? 3 : attempt - 1);
-}
+/* Per request (and per token): the first try and 2 quick retries. */
+static const struct backoff_policy imds_policy = {
+    .base_ms = 200,
+    .cap_ms = 1600,
+    .max_attempts = 3,
+    .jitter = BACKOFF_JITTER_NONE,
+};
 
 /* A transport error, throttling or a server error may well pass. */
 static int
@@ -140,8 +139,7 @@ imds_new(struct ev_loop *loop, struct http_ctx *http, const char *endpoint_cfg,
 		ctx->timeout_ms = IMDS_TIMEOUT_CAP_MS;
 	dis = getenv("AWS_EC2_METADATA_DISABLED");
 	ctx->disabled = dis != NULL && strcasecmp(dis, "true") == 0;
-	ev_init(&ctx->token_timer, token_retry_cb);
-	ctx->token_timer.data = ctx;
+	loop_defer_init(&ctx->token_retry, loop, token_retry_cb, ctx);
 	return ctx;
 }
 
@@ -153,7 +151,7 @@ unlink_req(struct imds_req *req)
 	if (req->call != NULL)
 		http_cancel(req->call);
 	req->call = NULL;
-	ev_timer_stop(ctx->loop, &req->timer);
+	loop_defer_cancel(&req->later);
 	if (req->prev != NULL)
 		req->prev->next = req->next;
 	else
@@ -182,13 +180,13 @@ imds_free(struct imds_ctx *ctx)
 		next = req->next;
 		if (req->call != NULL)
 			http_cancel(req->call);
-		ev_timer_stop(ctx->loop, &req->timer);
+		loop_defer_cancel(&req->later);
 		free(req);
 	}
 	ctx->reqs = NULL;
 	if (ctx->token_call != NULL)
 		http_cancel(ctx->token_call);
-	ev_timer_stop(ctx->loop, &ctx->token_timer);
+	loop_defer_cancel(&ctx->token_retry);
 	util_explicit_bzero(ctx->token, sizeof(ctx->token));
 	free(ctx);
 }
@@ -261,57 +259,27 @@ fail_later(struct imds_req *req, const char *err)
 	if (err != req->err)
 		util_strlcpy(req->err, err, sizeof(req->err));
 	req->state = RS_FAILING;
-	ev_timer_stop(req->ctx->loop, &req->timer);
-	ev_timer_set(&req->timer, 0., 0.);
-	ev_timer_start(req->ctx->loop, &req->timer);
+	loop_defer_soon(&req->later);
 }
 
 static void
 retry_or_fail(struct imds_req *req, const char *why)
 {
 	char err[IMDS_ERR_MAX];
+	uint64_t wait = backoff_delay_ms(&imds_policy, req->attempt, 0);
 
-	if (req->attempt >= IMDS_ATTEMPTS) {
+	if (!backoff_may_retry(&imds_policy, req->attempt, 0, wait)) {
 		(void)snprintf(
 		    err, sizeof(err), "IMDS GET %s%s: %s (after %u tries)",
 		    req->ctx->endpoint, req->path, why, req->attempt);
 		fail_later(req, err);
 		return;
 	}
-	log_debug("imds: GET %s: %s; retry %u/%u in %u ms", req->path, why,
-		  req->attempt, IMDS_ATTEMPTS - 1, backoff_ms(req->attempt));
+	log_debug("imds: GET %s: %s; retry %u/%u in %llu ms", req->path, why,
+		  req->attempt, imds_policy.max_attempts - 1,
+		  (unsigned long long)wait);
 	req->state = RS_BACKOFF;
-	ev_timer_set(&req->timer, backoff_ms(req->attempt) / 1000., 0.);
-	ev_timer_start(req->ctx->loop, &req->timer);
-}
-
-static int
-space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/*
- * The listing names the role on its first line. The name goes into a URL
- * path, and IAM only allows [A-Za-z0-9+=,.@_-] in it.
- */
-static int
-role_from_listing(const char *body, size_t len, char *role, size_t size)
-{
-	size_t i = 0, n = 0;
-
-	while (i < len && space(body[i]))
-		i++;
-	for (; i < len && !space(body[i]); i++) {
-		char c = body[i];
-		if (n + 1 >= size || c == '\0' ||
-		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr("+=,.@_-", c)))
-			return -1;
-		role[n++] = c;
-	}
-	role[n] = '\0';
-	return n > 0 ? 0 : -1;
+	loop_defer_after(&req->later, wait);
 }
 
 static void
@@ -336,8 +304,8 @@ got_body(struct imds_req *req, const char *body, size_t len)
 		finish(req, NULL, 0, &id, NULL, NULL);
 		return;
 	case REQ_ROLE_NAME:
-		if (role_from_listing(body, len, req->role,
-				      sizeof(req->role)) == -1) {
+		if (imds_parse_role_name(body, len, req->role,
+					 sizeof(req->role)) == -1) {
 			req->role[0] = '\0';
 			finish(req, NULL, 0, NULL, NULL,
 			       "IMDS " ROLE_PATH
@@ -458,12 +426,10 @@ dispatch(struct imds_req *req)
 }
 
 static void
-req_timer(struct ev_loop *loop, ev_timer *w, int revents)
+req_later(void *arg)
 {
-	struct imds_req *req = w->data;
+	struct imds_req *req = arg;
 
-	(void)loop;
-	(void)revents;
 	switch (req->state) {
 	case RS_BACKOFF:
 		dispatch(req);
@@ -490,29 +456,15 @@ fail_token_waiters(struct imds_ctx *ctx, const char *err)
 static void
 token_retry_or_fail(struct imds_ctx *ctx, const char *err)
 {
-	if (ctx->token_attempt >= IMDS_ATTEMPTS) {
+	uint64_t wait = backoff_delay_ms(&imds_policy, ctx->token_attempt, 0);
+
+	if (!backoff_may_retry(&imds_policy, ctx->token_attempt, 0, wait)) {
 		fail_token_waiters(ctx, err);
 		return;
 	}
-	log_debug("imds: %s; retry %u/%u in %u ms", err, ctx->token_attempt,
-		  IMDS_ATTEMPTS - 1, backoff_ms(ctx->token_attempt));
-	ev_timer_set(&ctx->token_timer, backoff_ms(ctx->token_attempt) / 1000.,
-		     0.);
-	ev_timer_start(ctx->loop, &ctx->token_timer);
-}
-
-/* Only printable ASCII goes into the header we send back. */
-static int
-token_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len >= IMDS_TOKEN_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return 0;
-	return 1;
+	log_debug("imds: %s; retry %u/%u in %llu ms", err, ctx->token_attempt,
+		  imds_policy.max_attempts - 1, (unsigned long long)wait);
+	loop_defer_after(&ctx->token_retry, wait);
 }
 
 static void
@@ -523,7 +475,7 @@ token_done(void *arg, const struct http_response *resp)
 	char why[256], err[IMDS_ERR_MAX];
 
 	ctx->token_call = NULL;
-	if (resp->status == 200 && token_ok(resp->body, resp->body_len)) {
+	if (resp->status == 200 && imds_token_ok(resp->body, resp->body_len, IMDS_TOKEN_MAX)) {
 		memcpy(ctx->token, resp->body, resp->body_len);
 		ctx->token[resp->body_len] = '\0';
 		ctx->token_renew_at = util_now_ms() +
@@ -591,18 +543,16 @@ token_send(struct imds_ctx *ctx)
 }
 
 static void
-token_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+token_retry_cb(void *arg)
 {
-	(void)loop;
-	(void)revents;
-	token_send(w->data);
+	token_send(arg);
 }
 
 /* One token fetch at a time; every request that needs it waits for it. */
 static void
 token_fetch(struct imds_ctx *ctx)
 {
-	if (ctx->token_call != NULL || ev_is_active(&ctx->token_timer))
+	if (ctx->token_call != NULL || loop_defer_pending(&ctx->token_retry))
 		return;
 	ctx->token_attempt = 0;
 	token_send(ctx);
@@ -621,8 +571,7 @@ new_req(struct imds_ctx *ctx, enum req_kind kind, const char *path, void *arg)
 	req->kind = kind;
 	req->arg = arg;
 	util_strlcpy(req->path, path, sizeof(req->path));
-	ev_init(&req->timer, req_timer);
-	req->timer.data = req;
+	loop_defer_init(&req->later, ctx->loop, req_later, req);
 	req->next = ctx->reqs;
 	if (ctx->reqs != NULL)
 		ctx->reqs->prev = req;
@@ -673,252 +622,4 @@ imds_role_credentials(struct imds_ctx *ctx, imds_creds_cb cb, void *arg)
 	if (req != NULL)
 		req->cb.creds = cb;
 	return start(req);
-}
-
-/* ---- pure parsers ---- */
-
-static int
-printable(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return 0;
-	return 1;
-}
-
-/*
- * Copy the string member `key` into dst. Values end up in URLs, HTTP
- * headers and log lines, so only non-empty printable ASCII without spaces
- * fits. The value itself never appears in err: it may be a secret.
- */
-static int
-get_str(json_t *obj, const char *key, int required, char *dst, size_t size,
-	char *err, size_t errlen)
-{
-	json_t *v = json_object_get(obj, key);
-	const char *s;
-	size_t len;
-
-	dst[0] = '\0';
-	if (v == NULL || json_is_null(v)) {
-		if (!required)
-			return 0;
-		(void)snprintf(err, errlen, "%s is missing", key);
-		return -1;
-	}
-	if (!json_is_string(v)) {
-		(void)snprintf(err, errlen, "%s is not a string", key);
-		return -1;
-	}
-	s = json_string_value(v);
-	len = json_string_length(v);
-	if (len == 0 && !required)
-		return 0;
-	if (len == 0 || len >= size || !printable(s, len)) {
-		(void)snprintf(err, errlen, "%s is %s", key,
-			       len == 0	     ? "empty"
-			       : len >= size ? "too long"
-					     : "not printable ASCII");
-		return -1;
-	}
-	memcpy(dst, s, len);
-	dst[len] = '\0';
-	return 0;
-}
-
-/* jansson's own message may quote the input, which may hold a secret. */
-static json_t *
-load(const char *json, size_t len, const char *what, char *err, size_t errlen)
-{
-	json_error_t jerr;
-	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-
-	if (root == NULL) {
-		(void)snprintf(err, errlen,
-			       "%s is not valid JSON (line %d, column %d)",
-			       what, jerr.line, jerr.column);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		(void)snprintf(err, errlen, "%s is not a JSON object", what);
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-int
-imds_parse_identity(const char *json, size_t len, struct imds_identity *out,
-		    char *err, size_t errlen)
-{
-	json_t *root = load(json, len, "identity document", err, errlen);
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (root == NULL)
-		return -1;
-	if (get_str(root, "instanceId", 1, out->instance_id,
-		    sizeof(out->instance_id), err, errlen) == 0 &&
-	    get_str(root, "region", 1, out->region, sizeof(out->region), err,
-		    errlen) == 0 &&
-	    get_str(root, "availabilityZone", 1, out->availability_zone,
-		    sizeof(out->availability_zone), err, errlen) == 0 &&
-	    get_str(root, "accountId", 0, out->account_id,
-		    sizeof(out->account_id), err, errlen) == 0 &&
-	    get_str(root, "privateIp", 0, out->private_ip,
-		    sizeof(out->private_ip), err, errlen) == 0)
-		rc = 0;
-	json_decref(root);
-	if (rc == -1)
-		memset(out, 0, sizeof(*out));
-	return rc;
-}
-
-int
-imds_parse_role_credentials(const char *json, size_t len, struct creds *out,
-			    char *err, size_t errlen)
-{
-	json_t *root = load(json, len, "role credentials", err, errlen);
-	char code[64], msg[256], expiration[64];
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (root == NULL)
-		return -1;
-	if (get_str(root, "Code", 1, code, sizeof(code), err, errlen) == -1)
-		goto out;
-	if (strcmp(code, "Success") != 0) {
-		/* Message is IMDS's explanation, e.g. of a broken role. */
-		json_t *m = json_object_get(root, "Message");
-		msg[0] = '\0';
-		if (json_is_string(m))
-			util_strlcpy(msg, json_string_value(m), sizeof(msg));
-		for (char *p = msg; *p; p++)
-			if (*p < ' ' || *p > '~')
-				*p = '?';
-		(void)snprintf(err, errlen, "Code is %s, not Success%s%s", code,
-			       msg[0] ? ": " : "", msg);
-		goto out;
-	}
-	if (get_str(root, "AccessKeyId", 1, out->access_key_id,
-		    sizeof(out->access_key_id), err, errlen) == -1 ||
-	    get_str(root, "SecretAccessKey", 1, out->secret_access_key,
-		    sizeof(out->secret_access_key), err, errlen) == -1 ||
-	    get_str(root, "Token", 1, out->session_token,
-		    sizeof(out->session_token), err, errlen) == -1 ||
-	    get_str(root, "Expiration", 1, expiration, sizeof(expiration), err,
-		    errlen) == -1)
-		goto out;
-	if (imds_parse_time(expiration, &out->expiration_ms) == -1 ||
-	    out->expiration_ms == 0) {
-		(void)snprintf(err, errlen,
-			       "Expiration \"%s\" is not an ISO 8601 UTC time",
-			       expiration);
-		goto out;
-	}
-	out->source = CREDS_IMDS;
-	rc = 0;
-out:
-	json_decref(root);
-	if (rc == -1)
-		util_explicit_bzero(out, sizeof(*out));
-	return rc;
-}
-
-/* Read exactly n digits. */
-static int
-digits(const char **p, int n, int *val)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (**p < '0' || **p > '9')
-			return -1;
-		v = v * 10 + (*(*p)++ - '0');
-	}
-	*val = v;
-	return 0;
-}
-
-static int
-expect(const char **p, char c)
-{
-	if (**p != c)
-		return -1;
-	(*p)++;
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (no timegm, no TZ). */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int
-imds_parse_time(const char *s, uint64_t *ms)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
-	const char *p = s;
-	int y, mo, d, h, mi, sec, frac = 0, scale = 100, oh = 0, om = 0;
-	int sign = 0;
-	int64_t t;
-
-	if (digits(&p, 4, &y) || expect(&p, '-') || digits(&p, 2, &mo) ||
-	    expect(&p, '-') || digits(&p, 2, &d) ||
-	    (*p != 'T' && *p != 't' && *p != ' '))
-		return -1;
-	p++;
-	if (digits(&p, 2, &h) || expect(&p, ':') || digits(&p, 2, &mi) ||
-	    expect(&p, ':') || digits(&p, 2, &sec))
-		return -1;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -1;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p++ == '-' ? -1 : 1;
-		if (digits(&p, 2, &oh))
-			return -1;
-		if (*p == ':')
-			p++;
-		if (digits(&p, 2, &om) || oh > 23 || om > 59)
-			return -1;
-	} else {
-		return -1;
-	}
-	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > mdays[mo - 1] + (mo == 2 && leap(y)) || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	t -= sign * (oh * 3600 + om * 60);
-	if (t < 0)
-		return -1;
-	*ms = (uint64_t)t * 1000 + (uint64_t)frac;
-	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "creds.h"
+#include "imds_parse.h"
 
 struct ev_loop;
 struct http_ctx;
@@ -17,14 +18,6 @@ struct imds_req;
 
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
 #define IMDS_TOKEN_TTL_S 21600
-
-struct imds_identity {
-	char instance_id[64];
-	char region[64];
-	char availability_zone[64];
-	char account_id[32]; /* "" when the document has none */
-	char private_ip[64]; /* "" when the document has none */
-};
 
 /*
  * Every callback runs exactly once from the loop (never from inside the call
@@ -65,18 +58,5 @@ struct imds_req *imds_role_credentials(struct imds_ctx *ctx, imds_creds_cb cb,
 				       void *arg);
 /* Drop a request before its callback ran (NULL is fine). */
 void imds_cancel(struct imds_req *req);
-
-/* Pure parsers (unit tests, fuzzing): 0, or -1 with a reason in err. */
-int imds_parse_identity(const char *json, size_t len, struct imds_identity *out,
-			char *err, size_t errlen);
-/*
- * The role credentials document: Code must be "Success"; AccessKeyId,
- * SecretAccessKey, Token and Expiration are required. Never puts a secret
- * into err.
- */
-int imds_parse_role_credentials(const char *json, size_t len, struct creds *out,
-				char *err, size_t errlen);
-/* "2026-11-26T12:00:00Z" (fraction and +hh:mm offsets allowed) -> ms. */
-int imds_parse_time(const char *s, uint64_t *ms);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * link.c - the heartbeat links: sockets, the send timer, receive with
- * source, MAC, sender and replay checks, liveness, RTT and counters.
+ * source, MAC, sender and replay checks, per-link status, RTT and counters.
  */
 #include "link.h"
 #include "util.h"
@@ -103,15 +103,22 @@ link_new_incarnation(uint64_t *out)
 	return 0;
 }
 
+/*
+ * Log a link's change of status once. The status itself is always computed
+ * from the receive times (link_status()); this only remembers what was said.
+ */
 static void
-set_status(struct link *l, enum link_status st, uint64_t now)
+report(struct link *l, uint64_t now)
 {
 	struct link_set *ls = l->set;
-	enum link_status old = l->status;
+	enum link_status old = l->logged;
+	enum link_status st = link_status(ls, l->index, now);
 
-	l->status = st;
+	l->logged = st;
 	if (old == st)
 		return;
+	if (st == LINK_DOWN)
+		l->downs++;
 	if (st == LINK_UP) {
 		log_notice("link %u (%s) to %s up", l->index, l->peer_str,
 			   peer_name(ls));
@@ -125,8 +132,6 @@ set_status(struct link *l, enum link_status st, uint64_t now)
 			   l->index, l->peer_str, peer_name(ls),
 			   (unsigned long long)(now - ls->opened_ms));
 	}
-	if (ls->ops.on_change != NULL && st != LINK_UNKNOWN)
-		ls->ops.on_change(ls->ops.arg, l->index, st == LINK_UP, now);
 }
 
 static void
@@ -155,20 +160,22 @@ dead_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		arm_dead(l, timeout - (now - since));
 		return;
 	}
-	set_status(l, LINK_DOWN, now);
+	report(l, now);
 }
 
 static void
 reject(struct link *l, enum wire_err why, const struct sockaddr_storage *from)
 {
 	char src[LINK_ADDRSTR_MAX];
+	struct log_fields f = {.message_id = LOG_ID_REJECTED,
+			       .reason = wire_err_name(why)};
 
 	l->rejected++;
 	l->rejected_by[why]++;
 	format_addr(from, src, sizeof(src));
-	log_limited(&l->rl_rx, LOG_LEVEL_WARNING,
-		    "link %u (%s): dropped packet from %s: %s", l->index,
-		    l->local_str, src, wire_err_name(why));
+	log_fields_limited(&l->rl_rx, LOG_LEVEL_WARNING, &f,
+			   "link %u (%s): dropped packet from %s: %s",
+			   l->index, l->local_str, src, wire_err_name(why));
 }
 
 /* A new peer incarnation: its echoes refer to nothing we remember. */
@@ -196,7 +203,7 @@ accept_msg(struct link *l, const struct wire_msg *m, uint64_t now)
 		l->have_rtt = 1;
 	}
 	arm_dead(l, ls->cfg->timeout_ms);
-	set_status(l, LINK_UP, now);
+	report(l, now);
 	ls->ops.on_msg(ls->ops.arg, l->index, m, now);
 }
 
@@ -481,39 +488,41 @@ link_send_leave(struct link_set *ls)
 	send_all(ls, WIRE_LEAVE);
 }
 
+enum link_status
+link_status(const struct link_set *ls, unsigned i, uint64_t now_ms)
+{
+	const struct link *l;
+	uint64_t timeout = ls->cfg->timeout_ms;
+
+	if (i >= ls->nlinks)
+		return LINK_DOWN;
+	l = &ls->links[i];
+	if (l->last_rx_ms == 0)
+		return now_ms - ls->opened_ms < timeout ? LINK_UNKNOWN
+							: LINK_DOWN;
+	if (now_ms >= l->last_rx_ms && now_ms - l->last_rx_ms < timeout)
+		return LINK_UP;
+	return LINK_DOWN;
+}
+
+const char *
+link_status_name(enum link_status st)
+{
+	switch (st) {
+	case LINK_UNKNOWN:
+		return "unknown";
+	case LINK_UP:
+		return "alive";
+	case LINK_DOWN:
+		return "dead";
+	}
+	return "?";
+}
+
 int
 link_alive(const struct link_set *ls, unsigned i, uint64_t now_ms)
 {
-	const struct link *l;
-
-	if (i >= ls->nlinks)
-		return 0;
-	l = &ls->links[i];
-	return l->last_rx_ms != 0 && now_ms >= l->last_rx_ms &&
-	       now_ms - l->last_rx_ms < ls->cfg->timeout_ms;
-}
-
-int
-link_peer_alive(const struct link_set *ls, uint64_t now_ms)
-{
-	unsigned i;
-
-	for (i = 0; i < ls->nlinks; i++)
-		if (link_alive(ls, i, now_ms))
-			return 1;
-	return 0;
-}
-
-uint64_t
-link_peer_last_rx(const struct link_set *ls)
-{
-	uint64_t last = 0;
-	unsigned i;
-
-	for (i = 0; i < ls->nlinks; i++)
-		if (ls->links[i].last_rx_ms > last)
-			last = ls->links[i].last_rx_ms;
-	return last;
+	return link_status(ls, i, now_ms) == LINK_UP;
 }
 
 void

@@ -1,6 +1,8 @@
 /*
  * link.h - the heartbeat links: one UDP socket per link, the periodic send,
- * receive and authentication through wire.c, per-link liveness and RTT.
+ * receive and authentication through wire.c, per-link status and RTT.
+ * Whether the peer is alive is the election's call (elect.h): the links only
+ * report what each one heard and when.
  */
 #ifndef EIPFLOATD_LINK_H
 #define EIPFLOATD_LINK_H
@@ -19,7 +21,7 @@
 
 struct link_set;
 
-/* What the owner (main.c) plugs in. fill and on_msg are required. */
+/* What the owner (daemon.c) plugs in. Both are required. */
 struct link_ops {
 	void *arg;
 	/*
@@ -31,13 +33,12 @@ struct link_ops {
 	/* An accepted message: authenticated, from the peer, fresh. */
 	void (*on_msg)(void *arg, unsigned link, const struct wire_msg *m,
 		       uint64_t now_ms);
-	/* Optional: link went up (1) or down (0); logged already. */
-	void (*on_change)(void *arg, unsigned link, int up, uint64_t now_ms);
 };
 
+/* One link, computed from its receive times (link_status()). */
 enum link_status {
 	LINK_UNKNOWN, /* nothing heard yet, timeout not yet passed */
-	LINK_UP,
+	LINK_UP,      /* an accepted packet within timeout_ms */
 	LINK_DOWN,
 };
 
@@ -46,10 +47,12 @@ struct link {
 	unsigned index;
 	int fd;
 	ev_io io;
-	ev_timer dead; /* fires timeout_ms after the last accepted packet */
+	/* Fires timeout_ms after the last accepted packet: logs "down". */
+	ev_timer dead;
 	char local_str[LINK_ADDRSTR_MAX];
 	char peer_str[LINK_ADDRSTR_MAX];
-	enum link_status status;
+	enum link_status logged; /* the status last logged (edge detection) */
+	unsigned long downs;	 /* times it was logged going down */
 
 	uint64_t tx_seq;       /* last sequence sent, this incarnation */
 	struct wire_echo echo; /* when our recent sequences left */
@@ -101,12 +104,12 @@ void link_send_now(struct link_set *ls);
 /* Send one LEAVE on every link now (graceful stop; call it a few times). */
 void link_send_leave(struct link_set *ls);
 
+/* Link i at now_ms, from its last accepted packet and timeout_ms. */
+enum link_status link_status(const struct link_set *ls, unsigned i,
+			     uint64_t now_ms);
+const char *link_status_name(enum link_status st);
 /* An accepted packet on link i within timeout_ms before now_ms. */
 int link_alive(const struct link_set *ls, unsigned i, uint64_t now_ms);
-/* The same on any link: the election's "peer alive". */
-int link_peer_alive(const struct link_set *ls, uint64_t now_ms);
-/* Monotonic time of the latest accepted packet on any link, 0 = never. */
-uint64_t link_peer_last_rx(const struct link_set *ls);
 
 /* One line about link i for the state dump (no trailing newline). */
 void link_describe(const struct link_set *ls, unsigned i, uint64_t now_ms,

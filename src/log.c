@@ -1,9 +1,11 @@
 /*
- * log.c - one line per event on stderr. Under systemd (JOURNAL_STREAM names
- * our stderr) each line starts with "<N>" so the journal records its
- * priority; elsewhere with a timestamp and the level's name.
+ * log.c - one line per event. Under systemd (JOURNAL_STREAM set) each line
+ * goes to the journal's socket with its priority and structured fields
+ * (journal.c); if that fails, or elsewhere, to stderr: with "<N>" when
+ * stderr is the journal, else with a timestamp and the level's name.
  */
 #include "log.h"
+#include "journal.h"
 #include "util.h"
 
 #include <errno.h>
@@ -55,18 +57,13 @@ log_init(enum log_level level)
 {
 	log_level = level;
 	log_journal = stderr_is_journal();
+	journal_open();
 }
 
 void
 log_set_level(enum log_level level)
 {
 	log_level = level;
-}
-
-enum log_level
-log_get_level(void)
-{
-	return log_level;
 }
 
 int
@@ -84,21 +81,41 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-const char *
-log_level_name(enum log_level level)
+static int
+emit_journal(enum log_level level, const char *text,
+	     const struct log_fields *f)
 {
-	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
-		return "unknown";
-	return level_names[level];
+	static const struct log_fields none;
+	char prio[4], term[24];
+	struct journal_field jf[9];
+	unsigned n = 0;
+
+	if (f == NULL)
+		f = &none;
+	snprintf(prio, sizeof(prio), "%d", (int)level);
+	snprintf(term, sizeof(term), "%llu", (unsigned long long)f->term);
+	jf[n++] = (struct journal_field){"PRIORITY", prio};
+	jf[n++] = (struct journal_field){"SYSLOG_IDENTIFIER", "eipfloatd"};
+	jf[n++] = (struct journal_field){"MESSAGE", text};
+	jf[n++] = (struct journal_field){"MESSAGE_ID", f->message_id};
+	jf[n++] = (struct journal_field){"EIPFLOATD_STATE", f->state};
+	jf[n++] = (struct journal_field){"EIPFLOATD_FROM", f->from};
+	jf[n++] = (struct journal_field){"EIPFLOATD_REASON", f->reason};
+	jf[n++] = (struct journal_field){"EIPFLOATD_TERM",
+					 f->has_term ? term : NULL};
+	jf[n++] = (struct journal_field){"EIPFLOATD_PEER", f->peer};
+	return journal_send(jf, n);
 }
 
 static void
-emit(enum log_level level, const char *text)
+emit(enum log_level level, const char *text, const struct log_fields *f)
 {
 	char stamp[64];
 	struct timespec ts;
 	struct tm tm;
 
+	if (journal_active() && emit_journal(level, text, f) == 0)
+		return;
 	if (log_journal) {
 		fprintf(stderr, "<%d>%s\n", (int)level, text);
 		return;
@@ -141,8 +158,30 @@ suppress_repeat(enum log_level level, const char *text, char *note,
 	return 0;
 }
 
+static void
+vmsg_fields(enum log_level level, const struct log_fields *f,
+	    const char *fmt, va_list ap) LOG_PRINTF(3, 0);
+
 void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	vmsg_fields(level, NULL, fmt, ap);
+}
+
+void
+log_fields_msg(enum log_level level, const struct log_fields *f,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg_fields(level, f, fmt, ap);
+	va_end(ap);
+}
+
+static void
+vmsg_fields(enum log_level level, const struct log_fields *f,
+	    const char *fmt, va_list ap)
 {
 	char text[LOG_LINE_MAX], note[320];
 	enum log_level note_level = level;
@@ -157,8 +196,8 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	}
 	/* The summary is a line of its own, at the level of what repeated. */
 	if (note[0])
-		emit(note_level, note);
-	emit(level, text);
+		emit(note_level, note, NULL);
+	emit(level, text, f);
 	errno = saved;
 }
 
@@ -187,13 +226,39 @@ LOG_VERB(log_notice, LOG_LEVEL_NOTICE)
 LOG_VERB(log_info, LOG_LEVEL_INFO)
 LOG_VERB(log_debug, LOG_LEVEL_DEBUG)
 
+static void
+vlimited(struct log_ratelimit *rl, enum log_level level,
+	 const struct log_fields *f, const char *fmt, va_list ap)
+	LOG_PRINTF(4, 0);
+
 void
 log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt,
 	    ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlimited(rl, level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_fields_limited(struct log_ratelimit *rl, enum log_level level,
+		   const struct log_fields *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlimited(rl, level, f, fmt, ap);
+	va_end(ap);
+}
+
+static void
+vlimited(struct log_ratelimit *rl, enum log_level level,
+	 const struct log_fields *f, const char *fmt, va_list ap)
+{
 	char text[LOG_LINE_MAX];
 	uint64_t now = util_now_ms();
-	va_list ap;
 
 	if (now - rl->window_start >= rl->interval_ms) {
 		rl->window_start = now;
@@ -204,16 +269,64 @@ log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt,
 		return;
 	}
 	rl->printed++;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (rl->suppressed > 0) {
+		log_fields_msg(level, f, "%s (suppressed %lu similar messages)",
+			       text, rl->suppressed);
+		rl->suppressed = 0;
+	} else {
+		log_fields_msg(level, f, "%s", text);
+	}
+}
+
+void
+log_summarized(struct log_ratelimit *rl, enum log_level level, const char *fmt,
+	       ...)
+{
+	char text[LOG_LINE_MAX];
+	uint64_t now = util_now_ms();
+	unsigned burst = rl->burst ? rl->burst : 1;
+	unsigned long held = 0;
+	va_list ap;
+
+	if (rl->printed == 0)
+		rl->window_start = now;
+	if (rl->printed >= burst) {
+		if (now - rl->window_start < rl->interval_ms) {
+			rl->suppressed++;
+			return;
+		}
+		held = rl->suppressed;
+	} else {
+		rl->printed++;
+	}
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (rl->suppressed > 0) {
-		log_msg(level, "%s (suppressed %lu similar messages)", text,
-			rl->suppressed);
-		rl->suppressed = 0;
-	} else {
+	if (held > 0)
+		log_msg(level, "%s (%lu more in the last %llu s)", text, held,
+			(unsigned long long)(now - rl->window_start + 500) /
+			    1000);
+	else
 		log_msg(level, "%s", text);
-	}
+	if (rl->printed >= burst && now - rl->window_start >= rl->interval_ms)
+		rl->window_start = now;
+	rl->suppressed = 0;
+}
+
+void
+log_summary_end(struct log_ratelimit *rl, enum log_level level,
+		const char *what)
+{
+	uint64_t now = util_now_ms();
+
+	if (rl->suppressed > 0)
+		log_msg(level, "%s: %lu more in the last %llu s", what,
+			rl->suppressed,
+			(unsigned long long)(now - rl->window_start + 500) /
+			    1000);
+	rl->printed = 0;
+	rl->suppressed = 0;
 }
 
 void

@@ -12,9 +12,6 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 static void
 usage(FILE *out)

@@ -256,8 +256,6 @@ on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proc *p = w->data;
 
-	(void)loop;
-	(void)revents;
 	if (drain(p, READ_BUDGET))
 		close_pipe(p);
 }
@@ -297,7 +295,6 @@ on_exit_status(struct ev_loop *loop, ev_child *w, int revents)
 	struct proc_result r;
 	int status = w->rstatus;
 
-	(void)revents;
 	ev_child_stop(loop, &p->child);
 	ev_timer_stop(loop, &p->timer);
 	if (p->fd != -1) {
@@ -331,7 +328,6 @@ on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct proc *p = w->data;
 
-	(void)revents;
 	if (p->pid == 0)
 		return;
 	if (!p->killing) {

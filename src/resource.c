@@ -1,68 +1,47 @@
 /*
  * resource.c - the configured floating resources as the election sees them:
- * one owner for the whole set (EC2 is the arbiter for Elastic IPs) and one
- * "make them all mine" that runs every AssociateAddress in parallel.
+ * one owner for the whole group (the most alarming one wins) and one "make
+ * them all mine" that runs every driver's acquire in parallel. Each type is
+ * a driver (resource_driver.h), found by its configuration name.
  */
 #include "resource.h"
 #include "config.h"
 #include "ec2.h"
 #include "log.h"
+#include "loop.h"
+#include "resource_driver.h"
 #include "util.h"
 
-#include <errno.h>
-#include <ev.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-struct res_item {
-	struct resource_set *set;
-	struct config_resource cfg;
-	char alloc_id[EC2_ID_MAX]; /* configured or resolved from public_ip */
-	/* Last verified (or acquired) owner. */
-	enum resource_owner owner;
-	char owner_id[EC2_ID_MAX]; /* instance id (EIP), node name (FILE) */
-	uint64_t seen_wall_ms;	   /* 0 = never */
-	uint64_t seen_mono_ms;
-	const char *seen_by; /* "describe", "associate", "read", ... */
-	struct ec2_call *assoc;
+/* The driver table: a new type is one row here and its resource_<type>.c. */
+static const struct resource_driver *const drivers[] = {
+	&resource_eip_driver,
+	&resource_file_driver,
+};
+
+/* One group operation (prepare, verify or acquire) across all items. */
+struct group_op {
+	unsigned pending; /* answers still owed, +1 while starting */
+	unsigned failed;
+	char err[700];	  /* the first failure */
+	uint64_t start_ms;
+	resource_done_cb done_cb; /* prepare, acquire */
+	resource_verify_cb verify_cb;
+	void *arg;
+	int active;
+	struct loop_defer defer; /* every answer came inside the call */
 };
 
 struct resource_set {
 	struct ev_loop *loop;
 	struct ec2_ctx *ec2;
-	char self_name[CONFIG_NAME_MAX];
-	char peer_name[CONFIG_NAME_MAX];
-	char self_instance[EC2_ID_MAX];
-	char peer_instance[EC2_ID_MAX];
-	char self_eni[EC2_ID_MAX];
-	char peer_eni[EC2_ID_MAX];
-	struct res_item items[CONFIG_MAX_RESOURCES];
+	struct resource_ids ids;
+	struct resource_item items[CONFIG_MAX_RESOURCES];
 	unsigned n;
-	unsigned neip;
-
-	/* prepare */
-	struct ec2_call *prep_call;
-	resource_done_cb prep_cb;
-	void *prep_arg;
-	ev_timer prep_defer;
-	const char *prep_err; /* for a deferred failure */
-
-	/* verify */
-	struct ec2_call *verify_call;
-	resource_verify_cb verify_cb;
-	void *verify_arg;
-	ev_timer verify_defer;
-
-	/* acquire */
-	resource_done_cb acq_cb;
-	void *acq_arg;
-	unsigned acq_pending;
-	unsigned acq_failed;
-	uint64_t acq_start_ms;
-	char acq_err[512];
-	ev_timer acq_defer;
+	unsigned naws; /* items whose driver needs the EC2 API */
+	struct group_op ops[RESOURCE_NOPS];
 };
 
 const char *
@@ -83,17 +62,37 @@ resource_owner_name(enum resource_owner owner)
 	return "?";
 }
 
-static const char *
-item_name(const struct res_item *it)
+static const struct resource_driver *
+driver_for(enum config_resource_type type)
 {
-	if (it->cfg.type == CONFIG_RES_FILE)
-		return it->cfg.path;
-	return it->alloc_id[0] ? it->alloc_id : it->cfg.public_ip;
+	const char *name = "eip";
+	size_t i;
+
+	switch (type) {
+	case CONFIG_RES_EIP:
+		name = "eip";
+		break;
+	case CONFIG_RES_FILE:
+		name = "file";
+		break;
+	}
+	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (strcmp(drivers[i]->type, name) == 0)
+			return drivers[i];
+	return NULL;
 }
 
-static void
-remember(struct res_item *it, enum resource_owner owner, const char *id,
-	 const char *by)
+int
+resource_type_needs_aws(enum config_resource_type type)
+{
+	const struct resource_driver *drv = driver_for(type);
+
+	return drv != NULL && drv->needs_aws;
+}
+
+void
+resource_item_seen(struct resource_item *it, enum resource_owner owner,
+		   const char *id, const char *by)
 {
 	it->owner = owner;
 	util_strlcpy(it->owner_id, id ? id : "", sizeof(it->owner_id));
@@ -102,9 +101,43 @@ remember(struct res_item *it, enum resource_owner owner, const char *id,
 	it->seen_by = by;
 }
 
-static void prep_defer_cb(struct ev_loop *, ev_timer *, int);
-static void verify_defer_cb(struct ev_loop *, ev_timer *, int);
-static void acq_defer_cb(struct ev_loop *, ev_timer *, int);
+static void finish(struct resource_set *set, enum resource_op op);
+
+static void on_defer_prepare(void *arg) { finish(arg, RESOURCE_OP_PREPARE); }
+static void on_defer_verify(void *arg) { finish(arg, RESOURCE_OP_VERIFY); }
+static void on_defer_acquire(void *arg) { finish(arg, RESOURCE_OP_ACQUIRE); }
+
+static void
+free_items(struct resource_set *set)
+{
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->items[i].drv->fini != NULL)
+			set->items[i].drv->fini(&set->items[i]);
+}
+
+static void
+take_ids(struct resource_set *set, const struct config *cfg,
+	 const char *self_instance)
+{
+	struct resource_ids *ids = &set->ids;
+
+	util_strlcpy(ids->self_name, cfg->nodes[cfg->self].name,
+		     sizeof(ids->self_name));
+	util_strlcpy(ids->self_eni, cfg->nodes[cfg->self].network_interface_id,
+		     sizeof(ids->self_eni));
+	if (cfg->nnodes > 1) {
+		const struct config_node *peer = &cfg->nodes[cfg->peer];
+
+		util_strlcpy(ids->peer_name, peer->name,
+			     sizeof(ids->peer_name));
+		util_strlcpy(ids->peer_instance, peer->instance_id,
+			     sizeof(ids->peer_instance));
+		util_strlcpy(ids->peer_eni, peer->network_interface_id,
+			     sizeof(ids->peer_eni));
+	}
+	util_strlcpy(ids->self_instance, self_instance ? self_instance : "",
+		     sizeof(ids->self_instance));
+}
 
 struct resource_set *
 resource_new(const struct resource_env *env)
@@ -112,62 +145,54 @@ resource_new(const struct resource_env *env)
 	const struct config *cfg = env->cfg;
 	struct resource_set *set;
 	struct ec2_params p;
-	unsigned i;
 
 	set = calloc(1, sizeof(*set));
 	if (set == NULL)
 		return NULL;
 	set->loop = env->loop;
-	util_strlcpy(set->self_name, cfg->nodes[cfg->self].name,
-		     sizeof(set->self_name));
-	util_strlcpy(set->self_eni, cfg->nodes[cfg->self].network_interface_id,
-		     sizeof(set->self_eni));
-	if (cfg->nnodes > 1) {
-		const struct config_node *peer = &cfg->nodes[cfg->peer];
-
-		util_strlcpy(set->peer_name, peer->name,
-			     sizeof(set->peer_name));
-		util_strlcpy(set->peer_instance, peer->instance_id,
-			     sizeof(set->peer_instance));
-		util_strlcpy(set->peer_eni, peer->network_interface_id,
-			     sizeof(set->peer_eni));
-	}
-	util_strlcpy(set->self_instance,
-		     env->self_instance ? env->self_instance : "",
-		     sizeof(set->self_instance));
-	for (i = 0; i < cfg->nresources && i < CONFIG_MAX_RESOURCES; i++) {
-		struct res_item *it = &set->items[set->n++];
+	take_ids(set, cfg, env->self_instance);
+	loop_defer_init(&set->ops[RESOURCE_OP_PREPARE].defer, env->loop,
+			on_defer_prepare, set);
+	loop_defer_init(&set->ops[RESOURCE_OP_VERIFY].defer, env->loop,
+			on_defer_verify, set);
+	loop_defer_init(&set->ops[RESOURCE_OP_ACQUIRE].defer, env->loop,
+			on_defer_acquire, set);
+	for (unsigned i = 0; i < cfg->nresources && i < CONFIG_MAX_RESOURCES;
+	     i++) {
+		struct resource_item *it = &set->items[set->n];
 
 		it->set = set;
 		it->cfg = cfg->resources[i];
-		util_strlcpy(it->alloc_id, it->cfg.allocation_id,
-			     sizeof(it->alloc_id));
+		it->ids = &set->ids;
 		it->owner = RES_OWNER_UNKNOWN;
-		if (it->cfg.type == CONFIG_RES_EIP)
-			set->neip++;
+		it->drv = driver_for(it->cfg.type);
+		if (it->drv == NULL || it->drv->init(it) == -1)
+			goto fail;
+		set->n++;
+		if (it->drv->needs_aws)
+			set->naws++;
 	}
-	ev_init(&set->prep_defer, prep_defer_cb);
-	ev_init(&set->verify_defer, verify_defer_cb);
-	ev_init(&set->acq_defer, acq_defer_cb);
-	set->prep_defer.data = set->verify_defer.data = set->acq_defer.data =
-	    set;
-	if (set->neip == 0)
+	if (set->naws == 0)
 		return set;
 	if (env->http == NULL || env->creds == NULL) {
 		log_err("resources: Elastic IPs need the EC2 API");
-		free(set);
-		return NULL;
+		goto fail;
 	}
 	p.region = env->region;
 	p.endpoint = env->endpoint;
 	p.ca_file = cfg->ca_file;
 	p.timeout_ms = cfg->aws_timeout_ms;
 	set->ec2 = ec2_new(env->loop, env->http, env->creds, &p);
-	if (set->ec2 == NULL) {
-		free(set);
-		return NULL;
-	}
+	if (set->ec2 == NULL)
+		goto fail;
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->items[i].drv->needs_aws)
+			set->items[i].ec2 = set->ec2;
 	return set;
+fail:
+	free_items(set);
+	free(set);
+	return NULL;
 }
 
 void
@@ -176,6 +201,7 @@ resource_free(struct resource_set *set)
 	if (set == NULL)
 		return;
 	resource_cancel(set);
+	free_items(set);
 	ec2_free(set->ec2);
 	free(set);
 }
@@ -183,111 +209,88 @@ resource_free(struct resource_set *set)
 void
 resource_set_peer_instance(struct resource_set *set, const char *id)
 {
-	util_strlcpy(set->peer_instance, id ? id : "",
-		     sizeof(set->peer_instance));
+	util_strlcpy(set->ids.peer_instance, id ? id : "",
+		     sizeof(set->ids.peer_instance));
 }
 
+/* prepare and verify: one call per driver with all of its items. */
 static void
-defer(struct resource_set *set, ev_timer *w)
+start_batch(struct resource_set *set, enum resource_op op,
+	    const struct resource_driver *drv)
 {
-	ev_timer_stop(set->loop, w);
-	ev_timer_set(w, 0., 0.);
-	ev_timer_start(set->loop, w);
-}
+	struct resource_item *batch[CONFIG_MAX_RESOURCES];
+	void (*fn)(struct resource_item *const *, unsigned) =
+		op == RESOURCE_OP_PREPARE ? drv->prepare : drv->verify;
+	unsigned n = 0;
 
-/* ---- prepare: public_ip -> allocation id ---- */
-
-static void
-prep_finish(struct resource_set *set, int rc, const char *detail)
-{
-	resource_done_cb cb = set->prep_cb;
-
-	set->prep_cb = NULL;
-	if (cb != NULL)
-		cb(set->prep_arg, rc, detail);
-}
-
-static void
-prep_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct resource_set *set = w->data;
-
-	(void)loop;
-	(void)revents;
-	prep_finish(set, set->prep_err ? -1 : 0, set->prep_err);
-}
-
-static void
-on_prep(void *arg, const struct ec2_result *res)
-{
-	struct resource_set *set = arg;
-	char why[600];
-	unsigned i;
-	size_t j;
-
-	set->prep_call = NULL;
-	if (res->rc != 0) {
-		snprintf(why, sizeof(why), "DescribeAddresses: %s: %s",
-			 res->code, res->message);
-		prep_finish(set, -1, why);
+	if (fn == NULL)
 		return;
-	}
-	for (i = 0; i < set->n; i++) {
-		struct res_item *it = &set->items[i];
-
-		if (it->cfg.type != CONFIG_RES_EIP || it->alloc_id[0] != '\0')
-			continue;
-		for (j = 0; j < res->naddresses; j++)
-			if (strcmp(res->addresses[j].public_ip,
-				   it->cfg.public_ip) == 0)
-				break;
-		if (j == res->naddresses ||
-		    res->addresses[j].allocation_id[0] == '\0') {
-			snprintf(why, sizeof(why),
-				 "%s: no VPC Elastic IP with this address",
-				 it->cfg.public_ip);
-			prep_finish(set, -1, why);
-			return;
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->items[i].drv == drv) {
+			batch[n++] = &set->items[i];
+			set->items[i].owes |= 1u << op;
 		}
-		util_strlcpy(it->alloc_id, res->addresses[j].allocation_id,
-			     sizeof(it->alloc_id));
-		log_info("resource %s is %s", it->cfg.public_ip, it->alloc_id);
+	if (n == 0)
+		return;
+	set->ops[op].pending += n;
+	fn(batch, n);
+}
+
+/*
+ * Ask every item's driver; the group answers once all have. Drivers may
+ * answer inside the call: then the group's callback waits for the next
+ * loop turn, so no caller is ever called back from inside its own call.
+ */
+static void
+start(struct resource_set *set, enum resource_op op)
+{
+	struct group_op *o = &set->ops[op];
+	unsigned bit = 1u << op;
+
+	loop_defer_cancel(&o->defer);
+	for (unsigned i = 0; i < set->n; i++)
+		set->items[i].owes &= ~bit;
+	o->active = 1;
+	o->pending = 1;
+	o->failed = 0;
+	o->err[0] = '\0';
+	o->start_ms = util_now_ms();
+	switch (op) {
+	case RESOURCE_OP_PREPARE:
+	case RESOURCE_OP_VERIFY:
+		for (size_t k = 0; k < sizeof(drivers) / sizeof(drivers[0]); k++)
+			start_batch(set, op, drivers[k]);
+		break;
+	case RESOURCE_OP_ACQUIRE:
+		for (unsigned i = 0; i < set->n; i++) {
+			struct resource_item *it = &set->items[i];
+
+			it->owes |= bit;
+			o->pending++;
+			it->drv->acquire(it);
+		}
+		break;
 	}
-	prep_finish(set, 0, NULL);
+	if (--o->pending == 0)
+		loop_defer_soon(&o->defer);
 }
 
 void
-resource_prepare(struct resource_set *set, resource_done_cb cb, void *arg)
+resource_item_done(struct resource_item *it, enum resource_op op, int rc,
+		   const char *why)
 {
-	const char *ips[CONFIG_MAX_RESOURCES];
-	size_t nips = 0;
-	unsigned i;
+	struct resource_set *set = it->set;
+	struct group_op *o = &set->ops[op];
+	unsigned bit = 1u << op;
 
-	ec2_cancel(set->prep_call);
-	set->prep_call = NULL;
-	ev_timer_stop(set->loop, &set->prep_defer);
-	set->prep_cb = cb;
-	set->prep_arg = arg;
-	set->prep_err = NULL;
-	for (i = 0; i < set->n; i++) {
-		const struct res_item *it = &set->items[i];
-
-		if (it->cfg.type == CONFIG_RES_EIP && it->alloc_id[0] == '\0')
-			ips[nips++] = it->cfg.public_ip;
-	}
-	if (nips == 0) {
-		defer(set, &set->prep_defer);
-		return;
-	}
-	set->prep_call = ec2_describe_addresses(set->ec2, NULL, 0, ips, nips,
-						NULL, on_prep, set);
-	if (set->prep_call == NULL) {
-		set->prep_err = "cannot start DescribeAddresses";
-		defer(set, &set->prep_defer);
-	}
+	if (!(it->owes & bit))
+		return; /* cancelled or replaced */
+	it->owes &= ~bit;
+	if (rc != 0 && o->failed++ == 0)
+		util_strlcpy(o->err, why ? why : "failed", sizeof(o->err));
+	if (--o->pending == 0)
+		finish(set, op);
 }
-
-/* ---- verify ---- */
 
 /* Which wins when resources disagree: the most alarming owner. */
 static int
@@ -309,49 +312,47 @@ rank(enum resource_owner o)
 }
 
 static void
-describe_owner(const struct res_item *it, char *buf, size_t len)
+describe_owner(const struct resource_item *it, char *buf, size_t len)
 {
 	switch (it->owner) {
 	case RES_OWNER_UNKNOWN:
-		snprintf(buf, len, "%s: owner unknown", item_name(it));
+		snprintf(buf, len, "%s: owner unknown", it->name);
 		break;
 	case RES_OWNER_NONE:
-		snprintf(buf, len, "%s is not associated", item_name(it));
+		snprintf(buf, len, "%s is not associated", it->name);
 		break;
 	case RES_OWNER_SELF:
-		snprintf(buf, len, "%s on %s (this node)", item_name(it),
+		snprintf(buf, len, "%s on %s (this node)", it->name,
 			 it->owner_id);
 		break;
 	case RES_OWNER_PEER:
-		snprintf(buf, len, "%s on %s (the peer)", item_name(it),
+		snprintf(buf, len, "%s on %s (the peer)", it->name,
 			 it->owner_id);
 		break;
 	case RES_OWNER_OTHER:
-		snprintf(buf, len, "%s on %s (neither node)", item_name(it),
+		snprintf(buf, len, "%s on %s (neither node)", it->name,
 			 it->owner_id);
 		break;
 	}
 }
 
 static void
-verify_finish(struct resource_set *set, const char *error)
+verify_answer(struct resource_set *set, const struct group_op *o)
 {
-	resource_verify_cb cb = set->verify_cb;
 	enum resource_owner agg = RES_OWNER_SELF;
-	const struct res_item *worst = NULL;
+	const struct resource_item *worst = NULL;
 	char detail[CONFIG_PATH_MAX + 160];
-	unsigned i;
 
-	for (i = 0; i < set->n; i++) {
-		const struct res_item *it = &set->items[i];
+	for (unsigned i = 0; i < set->n; i++) {
+		const struct resource_item *it = &set->items[i];
 
 		if (worst == NULL || rank(it->owner) > rank(agg)) {
 			agg = it->owner;
 			worst = it;
 		}
 	}
-	if (error != NULL)
-		snprintf(detail, sizeof(detail), "%s", error);
+	if (o->failed)
+		snprintf(detail, sizeof(detail), "%s", o->err);
 	else if (worst == NULL)
 		snprintf(detail, sizeof(detail), "no resources");
 	else if (agg == RES_OWNER_SELF && set->n > 1)
@@ -359,351 +360,93 @@ verify_finish(struct resource_set *set, const char *error)
 			 set->n, worst->owner_id);
 	else
 		describe_owner(worst, detail, sizeof(detail));
-	set->verify_cb = NULL;
-	if (cb != NULL)
-		cb(set->verify_arg, agg, detail);
+	if (o->verify_cb != NULL)
+		o->verify_cb(o->arg, agg, detail);
 }
 
 static void
-verify_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+finish(struct resource_set *set, enum resource_op op)
 {
-	(void)loop;
-	(void)revents;
-	verify_finish(w->data, NULL);
-}
+	struct group_op *o = &set->ops[op];
+	char err[sizeof(o->err)];
 
-static enum resource_owner
-classify_eip(const struct resource_set *set, const struct ec2_address *a)
-{
-	if (set->self_instance[0] &&
-	    strcmp(a->instance_id, set->self_instance) == 0)
-		return RES_OWNER_SELF;
-	if (set->peer_instance[0] &&
-	    strcmp(a->instance_id, set->peer_instance) == 0)
-		return RES_OWNER_PEER;
-	/* An interface we associate by may not be attached to an instance. */
-	if (set->self_eni[0] &&
-	    strcmp(a->network_interface_id, set->self_eni) == 0)
-		return RES_OWNER_SELF;
-	if (set->peer_eni[0] &&
-	    strcmp(a->network_interface_id, set->peer_eni) == 0)
-		return RES_OWNER_PEER;
-	if (a->instance_id[0] == '\0' && a->association_id[0] == '\0' &&
-	    a->network_interface_id[0] == '\0')
-		return RES_OWNER_NONE;
-	return RES_OWNER_OTHER;
-}
-
-static void
-on_verify(void *arg, const struct ec2_result *res)
-{
-	struct resource_set *set = arg;
-	char why[600];
-	unsigned i;
-	size_t j;
-
-	set->verify_call = NULL;
-	if (res->rc != 0) {
-		for (i = 0; i < set->n; i++)
-			if (set->items[i].cfg.type == CONFIG_RES_EIP)
-				remember(&set->items[i], RES_OWNER_UNKNOWN,
-					 NULL, "describe failed");
-		snprintf(why, sizeof(why), "DescribeAddresses: %s: %s",
-			 res->code, res->message);
-		verify_finish(set, why);
+	if (!o->active)
 		return;
+	o->active = 0;
+	util_strlcpy(err, o->err, sizeof(err));
+	switch (op) {
+	case RESOURCE_OP_VERIFY:
+		verify_answer(set, o);
+		return;
+	case RESOURCE_OP_ACQUIRE:
+	case RESOURCE_OP_PREPARE:
+		break;
 	}
-	for (i = 0; i < set->n; i++) {
-		struct res_item *it = &set->items[i];
-		const struct ec2_address *a = NULL;
-
-		if (it->cfg.type != CONFIG_RES_EIP)
-			continue;
-		for (j = 0; j < res->naddresses && a == NULL; j++)
-			if (strcmp(res->addresses[j].allocation_id,
-				   it->alloc_id) == 0)
-				a = &res->addresses[j];
-		if (a == NULL) {
-			remember(it, RES_OWNER_UNKNOWN, NULL, "describe");
-			continue;
-		}
-		remember(it, classify_eip(set, a),
-			 a->instance_id[0] ? a->instance_id
-					   : a->network_interface_id,
-			 "describe");
-	}
-	verify_finish(set, NULL);
+	if (o->done_cb != NULL)
+		o->done_cb(o->arg, o->failed ? -1 : 0, o->failed ? err : NULL);
 }
 
-/* FILE resources: the owner is the node name stored in the file. */
-static void
-verify_file(struct resource_set *set, struct res_item *it)
+void
+resource_prepare(struct resource_set *set, resource_done_cb cb, void *arg)
 {
-	char buf[CONFIG_NAME_MAX + 2];
-	size_t n;
-	FILE *f = fopen(it->cfg.path, "r");
-
-	if (f == NULL) {
-		if (errno == ENOENT)
-			remember(it, RES_OWNER_NONE, NULL, "read");
-		else
-			remember(it, RES_OWNER_UNKNOWN, NULL, "read failed");
-		return;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0')
-		remember(it, RES_OWNER_NONE, NULL, "read");
-	else if (strcmp(buf, set->self_name) == 0)
-		remember(it, RES_OWNER_SELF, buf, "read");
-	else if (set->peer_name[0] && strcmp(buf, set->peer_name) == 0)
-		remember(it, RES_OWNER_PEER, buf, "read");
-	else
-		remember(it, RES_OWNER_OTHER, buf, "read");
+	set->ops[RESOURCE_OP_PREPARE].done_cb = cb;
+	set->ops[RESOURCE_OP_PREPARE].arg = arg;
+	start(set, RESOURCE_OP_PREPARE);
 }
 
 void
 resource_verify(struct resource_set *set, resource_verify_cb cb, void *arg)
 {
-	const char *ids[CONFIG_MAX_RESOURCES];
-	size_t nids = 0;
-	unsigned i;
-
-	/* A newer question replaces an older one still unanswered. */
-	ec2_cancel(set->verify_call);
-	set->verify_call = NULL;
-	ev_timer_stop(set->loop, &set->verify_defer);
-	set->verify_cb = cb;
-	set->verify_arg = arg;
-	for (i = 0; i < set->n; i++) {
-		struct res_item *it = &set->items[i];
-
-		switch (it->cfg.type) {
-		case CONFIG_RES_FILE:
-			verify_file(set, it);
-			break;
-		case CONFIG_RES_EIP:
-			if (it->alloc_id[0] != '\0')
-				ids[nids++] = it->alloc_id;
-			else
-				remember(it, RES_OWNER_UNKNOWN, NULL,
-					 "not prepared");
-			break;
-		}
-	}
-	if (nids == 0) {
-		defer(set, &set->verify_defer);
-		return;
-	}
-	set->verify_call = ec2_describe_addresses(set->ec2, ids, nids, NULL, 0,
-						  NULL, on_verify, set);
-	if (set->verify_call == NULL) {
-		for (i = 0; i < set->n; i++)
-			if (set->items[i].cfg.type == CONFIG_RES_EIP)
-				remember(&set->items[i], RES_OWNER_UNKNOWN,
-					 NULL, "describe failed");
-		defer(set, &set->verify_defer);
-	}
-}
-
-/* ---- acquire ---- */
-
-static void
-acq_finish(struct resource_set *set)
-{
-	resource_done_cb cb = set->acq_cb;
-	uint64_t ms = util_now_ms() - set->acq_start_ms;
-
-	if (set->acq_failed == 0)
-		log_notice("acquired %u resource%s in %llu ms", set->n,
-			   set->n == 1 ? "" : "s", (unsigned long long)ms);
-	set->acq_cb = NULL;
-	if (cb != NULL)
-		cb(set->acq_arg, set->acq_failed ? -1 : 0,
-		   set->acq_failed ? set->acq_err : NULL);
-}
-
-static void
-acq_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	acq_finish(w->data);
-}
-
-static void
-acq_fail(struct resource_set *set, const char *why)
-{
-	if (set->acq_failed++ == 0)
-		util_strlcpy(set->acq_err, why, sizeof(set->acq_err));
-}
-
-static void
-on_associate(void *arg, const struct ec2_result *res)
-{
-	struct res_item *it = arg;
-	struct resource_set *set = it->set;
-	char why[700];
-
-	it->assoc = NULL;
-	if (res->rc == 0) {
-		log_notice("acquired %s in %llu ms (%u attempt%s)",
-			   it->alloc_id, (unsigned long long)res->elapsed_ms,
-			   res->attempts, res->attempts == 1 ? "" : "s");
-		remember(it, RES_OWNER_SELF,
-			 set->self_eni[0] ? set->self_eni : set->self_instance,
-			 "associate");
-	} else {
-		snprintf(why, sizeof(why), "associate %s: %s: %s", it->alloc_id,
-			 res->code, res->message);
-		log_err("%s (after %u attempt%s)", why, res->attempts,
-			res->attempts == 1 ? "" : "s");
-		acq_fail(set, why);
-	}
-	if (--set->acq_pending == 0)
-		acq_finish(set);
-}
-
-/* Write our name to a temporary file and rename it over: atomic. */
-static int
-acquire_file(struct resource_set *set, struct res_item *it)
-{
-	char tmp[CONFIG_PATH_MAX + 32], why[CONFIG_PATH_MAX + 64];
-	FILE *f;
-	int ok;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", it->cfg.path, (long)getpid());
-	f = fopen(tmp, "w");
-	if (f == NULL) {
-		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(errno));
-		acq_fail(set, why);
-		return -1;
-	}
-	ok = fprintf(f, "%s\n", set->self_name) > 0;
-	ok = fflush(f) == 0 && ok;
-	ok = fsync(fileno(f)) == 0 && ok;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, it->cfg.path) == -1) {
-		snprintf(why, sizeof(why), "%s: %s", it->cfg.path,
-			 strerror(errno));
-		unlink(tmp);
-		acq_fail(set, why);
-		return -1;
-	}
-	remember(it, RES_OWNER_SELF, set->self_name, "write");
-	log_notice("acquired %s", it->cfg.path);
-	return 0;
-}
-
-static void
-acquire_eip(struct resource_set *set, struct res_item *it)
-{
-	struct ec2_associate_args a = {
-	    .allocation_id = it->alloc_id,
-	    .instance_id = set->self_instance,
-	    .network_interface_id = set->self_eni,
-	};
-	char why[200];
-
-	if (it->alloc_id[0] == '\0') {
-		snprintf(why, sizeof(why), "%s: not prepared", item_name(it));
-		acq_fail(set, why);
-		return;
-	}
-	if (set->self_instance[0] == '\0' && set->self_eni[0] == '\0') {
-		snprintf(why, sizeof(why), "%s: own instance id unknown",
-			 it->alloc_id);
-		acq_fail(set, why);
-		return;
-	}
-	/* Retried until it works or the election cancels it. */
-	it->assoc = ec2_associate_address(set->ec2, &a, NULL, on_associate, it);
-	if (it->assoc == NULL) {
-		snprintf(why, sizeof(why), "associate %s: cannot start",
-			 it->alloc_id);
-		acq_fail(set, why);
-		return;
-	}
-	set->acq_pending++;
-}
-
-static void
-acq_cancel(struct resource_set *set)
-{
-	unsigned i;
-
-	for (i = 0; i < set->n; i++) {
-		ec2_cancel(set->items[i].assoc);
-		set->items[i].assoc = NULL;
-	}
-	ev_timer_stop(set->loop, &set->acq_defer);
-	set->acq_pending = 0;
-	set->acq_cb = NULL;
+	set->ops[RESOURCE_OP_VERIFY].verify_cb = cb;
+	set->ops[RESOURCE_OP_VERIFY].arg = arg;
+	start(set, RESOURCE_OP_VERIFY);
 }
 
 void
 resource_acquire(struct resource_set *set, resource_done_cb cb, void *arg)
 {
-	unsigned i;
-
-	acq_cancel(set);
-	set->acq_cb = cb;
-	set->acq_arg = arg;
-	set->acq_failed = 0;
-	set->acq_err[0] = '\0';
-	set->acq_start_ms = util_now_ms();
-	for (i = 0; i < set->n; i++) {
-		struct res_item *it = &set->items[i];
-
-		switch (it->cfg.type) {
-		case CONFIG_RES_FILE:
-			acquire_file(set, it);
-			break;
-		case CONFIG_RES_EIP:
-			acquire_eip(set, it);
-			break;
-		}
-	}
-	if (set->acq_pending == 0)
-		defer(set, &set->acq_defer);
+	set->ops[RESOURCE_OP_ACQUIRE].done_cb = cb;
+	set->ops[RESOURCE_OP_ACQUIRE].arg = arg;
+	start(set, RESOURCE_OP_ACQUIRE);
 }
 
 void
 resource_cancel(struct resource_set *set)
 {
-	ec2_cancel(set->prep_call);
-	set->prep_call = NULL;
-	set->prep_cb = NULL;
-	ev_timer_stop(set->loop, &set->prep_defer);
-	ec2_cancel(set->verify_call);
-	set->verify_call = NULL;
-	set->verify_cb = NULL;
-	ev_timer_stop(set->loop, &set->verify_defer);
-	acq_cancel(set);
+	for (unsigned i = 0; i < set->n; i++) {
+		struct resource_item *it = &set->items[i];
+
+		if (it->drv->cancel != NULL)
+			it->drv->cancel(it);
+		it->owes = 0;
+	}
+	for (unsigned op = 0; op < RESOURCE_NOPS; op++) {
+		loop_defer_cancel(&set->ops[op].defer);
+		set->ops[op].active = 0;
+		set->ops[op].pending = 0;
+	}
 }
 
 static void
-dump_item(const struct res_item *it, FILE *out, unsigned idx)
+dump_item(const struct resource_item *it, FILE *out, unsigned idx)
 {
-	char when[32] = "never";
+	char when[32] = "never", extra[128] = "";
 
 	if (it->seen_wall_ms != 0)
 		util_format_wall(it->seen_wall_ms, when, sizeof(when));
 	fprintf(out, "resource %u %s %s%s%s%s: owner %s%s%s%s, seen %s", idx,
-		it->cfg.type == CONFIG_RES_EIP ? "eip" : "file", item_name(it),
-		it->cfg.public_ip[0] ? " (" : "", it->cfg.public_ip,
-		it->cfg.public_ip[0] ? ")" : "", resource_owner_name(it->owner),
-		it->owner_id[0] ? " (" : "", it->owner_id,
-		it->owner_id[0] ? ")" : "", when);
+		it->drv->type, it->name, it->cfg.public_ip[0] ? " (" : "",
+		it->cfg.public_ip, it->cfg.public_ip[0] ? ")" : "",
+		resource_owner_name(it->owner), it->owner_id[0] ? " (" : "",
+		it->owner_id, it->owner_id[0] ? ")" : "", when);
 	if (it->seen_wall_ms != 0)
-		fprintf(
-		    out, " (%llu s ago, by %s)",
-		    (unsigned long long)((util_now_ms() - it->seen_mono_ms) /
-					 1000),
-		    it->seen_by);
-	fprintf(out, "%s\n", it->assoc ? ", associate in flight" : "");
+		fprintf(out, " (%llu s ago, by %s)",
+			(unsigned long long)((util_now_ms() - it->seen_mono_ms) /
+					     1000),
+			it->seen_by);
+	if (it->drv->describe != NULL)
+		it->drv->describe(it, extra, sizeof(extra));
+	fprintf(out, "%s\n", extra);
 }
 
 unsigned
@@ -722,10 +465,10 @@ void
 resource_info(const struct resource_set *set, unsigned i,
 	      struct resource_info *out)
 {
-	const struct res_item *it = &set->items[i];
+	const struct resource_item *it = &set->items[i];
 
-	out->type = it->cfg.type == CONFIG_RES_EIP ? "eip" : "file";
-	out->id = item_name(it);
+	out->type = it->drv->type;
+	out->id = it->name;
 	out->owner = it->owner;
 	out->owner_id = it->owner_id;
 	out->seen_wall_ms = it->seen_wall_ms;
@@ -734,14 +477,13 @@ resource_info(const struct resource_set *set, unsigned i,
 void
 resource_dump(const struct resource_set *set, FILE *out)
 {
-	unsigned i;
+	const struct group_op *acq = &set->ops[RESOURCE_OP_ACQUIRE];
 
-	for (i = 0; i < set->n; i++)
+	for (unsigned i = 0; i < set->n; i++)
 		dump_item(&set->items[i], out, i);
-	if (set->acq_cb != NULL)
-		fprintf(
-		    out, "resource acquire in progress for %llu ms\n",
-		    (unsigned long long)(util_now_ms() - set->acq_start_ms));
+	if (acq->active)
+		fprintf(out, "resource acquire in progress for %llu ms\n",
+			(unsigned long long)(util_now_ms() - acq->start_ms));
 	if (set->ec2 != NULL)
 		ec2_dump(set->ec2, out);
 }

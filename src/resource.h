@@ -1,13 +1,17 @@
 /*
- * resource.h - the floating resources (Elastic IPs; a file-backed type for
- * tests) seen by the election as one unit: who owns them now, and "make them
- * mine". All calls are asynchronous; the callbacks run from the loop.
+ * resource.h - the floating resources seen by the election as one group:
+ * who owns them now, and "make them mine". Each type is a driver
+ * (resource_driver.h: resource_eip.c; resource_file.c for tests only). All
+ * calls are asynchronous; the callbacks run from the loop, never from
+ * inside the call.
  */
 #ifndef EIPFLOATD_RESOURCE_H
 #define EIPFLOATD_RESOURCE_H
 
 #include <stdint.h>
 #include <stdio.h>
+
+#include "config.h"
 
 struct ev_loop;
 struct http_ctx;
@@ -26,6 +30,9 @@ enum resource_owner {
 };
 
 const char *resource_owner_name(enum resource_owner owner);
+
+/* Whether resources of this type need the EC2 API (and IMDS, credentials). */
+int resource_type_needs_aws(enum config_resource_type type);
 
 struct resource_env {
 	struct ev_loop *loop;
@@ -52,16 +59,17 @@ typedef void (*resource_done_cb)(void *arg, int rc, const char *detail);
 void resource_prepare(struct resource_set *set, resource_done_cb cb,
 		      void *arg);
 
-/* DescribeAddresses (or read the file) and classify the owner. */
+/* Ask every driver who holds its resource; cb gets the worst owner. */
 typedef void (*resource_verify_cb)(void *arg, enum resource_owner owner,
 				   const char *detail);
 void resource_verify(struct resource_set *set, resource_verify_cb cb,
 		     void *arg);
 
 /*
- * AssociateAddress every resource to this instance (AllowReassociation=true)
- * with the retry policy; cb(arg, 0, NULL) when all succeeded, cb(arg, -1,
- * why) when one failed for good. Logs the acquire time.
+ * Every driver's acquire in parallel (eip: AssociateAddress with
+ * AllowReassociation=true and ec2.c's retry policy); cb(arg, 0, NULL) when
+ * all succeeded, cb(arg, -1, why) when one failed for good. Nothing is
+ * logged here: the daemon logs a success, the election a failure.
  */
 void resource_acquire(struct resource_set *set, resource_done_cb cb,
 		      void *arg);

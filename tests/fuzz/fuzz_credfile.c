@@ -3,7 +3,7 @@
  * credentials file, looked up for two profiles; never a crash, errors
  * always "NAME:..." and never a quoted value.
  */
-#include "creds.h"
+#include "creds_file.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -78,6 +78,7 @@ PY
 track $!
 wait_for 5 test -S "$T/notify.sock"
 mkdir -p "$T/run"
+echo node-b >"$T/owner" # the peer held it: node-a takes it over at start
 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=400000 \
 	"$EIPFLOATD" -c "$T/good.conf" -n node-a --runtime-dir "$T/run" -l info \
 	2>"$T/d.log" &
@@ -94,6 +95,10 @@ check "sigusr1_writes_state_file" wait_for 5 test -s "$T/run/state"
 check "state_dump_has_uptime_and_config" sh -c "grep -q '^uptime:' '$T/run/state' && grep -q '^config:' '$T/run/state'"
 check "state_dump_goes_to_log" wait_for 5 grep_log "$T/d.log" 'dump: uptime:'
 check "state_dump_has_no_secret" sh -c "! grep -q -a \"\$(head -c 16 '$T/authkey' | od -An -tx1 | tr -d ' \n')\" '$T/run/state'"
+# One owner fact: once acquired, the election says "this instance" (not yet
+# verified) where the resource says "self", never the answer before it
+# ("on node-b's instance").
+check "state_dump_owner_agrees_with_the_resource" sh -c "grep -q '^owner: EIP on this instance' '$T/run/state' && grep -q '^resource 0 .*: owner self' '$T/run/state'"
 
 # Reload: good change applied, bad file rejected, port change refused.
 write_conf "$T/good.conf.new" "$port" 120
@@ -133,6 +138,7 @@ write_conf "$T/j.conf" $((port + 2)) 100
 "$EIPFLOATD" -t -c "$T/j.conf" -n node-a >/dev/null 2>&1
 ( exec 2>"$T/j.log"
   JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) \
+  EIPFLOATD_JOURNAL_SOCKET=/nonexistent/journal.sock \
   exec "$EIPFLOATD" -c "$T/j.conf" -n node-a --runtime-dir "$T/run2" ) &
 jpid=$!; track $jpid
 check "journal_lines_have_priority_prefix" wait_for 5 grep_log "$T/j.log" '^<5>eipfloatd .* starting'

@@ -5,6 +5,7 @@
  */
 #include "check.h"
 #include "creds.h"
+#include "creds_file.h"
 #include "imds.h"
 #include "log.h"
 #include "util.h"
@@ -155,138 +156,6 @@ test_file_odd(void)
 
 	TEST("file_empty_input");
 	CHECK(parse("", "default", &c) == 1);
-}
-
-static void
-test_role_json(void)
-{
-	struct creds c;
-	uint64_t t;
-
-	TEST("role_json_good");
-	{
-		const char *j = "{\"Code\":\"Success\",\"Type\":\"AWS-HMAC\","
-				"\"AccessKeyId\":\"ASIAXYZ\","
-				"\"SecretAccessKey\":\"s/k+\","
-				"\"Token\":\"to/ken==\",\"Expiration\":"
-				"\"2026-11-26T12:00:00Z\"}";
-		CHECK(imds_parse_role_credentials(j, strlen(j), &c, err,
-						  sizeof(err)) == 0);
-		CHECK(strcmp(c.access_key_id, "ASIAXYZ") == 0);
-		CHECK(strcmp(c.secret_access_key, "s/k+") == 0);
-		CHECK(strcmp(c.session_token, "to/ken==") == 0);
-		CHECK(c.expiration_ms == 1795694400000ull);
-		CHECK(c.source == CREDS_IMDS);
-	}
-
-	TEST("role_json_code_not_success");
-	{
-		const char *j = "{\"Code\":\"AssumeRoleUnauthorizedAccess\","
-				"\"Message\":\"not allowed\"}";
-		CHECK(imds_parse_role_credentials(j, strlen(j), &c, err,
-						  sizeof(err)) == -1);
-		CHECK(has(err, "AssumeRoleUnauthorizedAccess") &&
-		      has(err, "not allowed"));
-	}
-
-	TEST("role_json_missing_fields");
-	{
-		const char *j = "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
-				"\"SecretAccessKey\":\"S3CR3T\","
-				"\"Expiration\":\"2026-11-26T12:00:00Z\"}";
-		CHECK(imds_parse_role_credentials(j, strlen(j), &c, err,
-						  sizeof(err)) == -1);
-		CHECK(has(err, "Token is missing"));
-		CHECK(c.secret_access_key[0] == '\0');
-	}
-	{
-		const char *j = "{\"AccessKeyId\":\"A\"}";
-		CHECK(imds_parse_role_credentials(j, strlen(j), &c, err,
-						  sizeof(err)) == -1);
-		CHECK(has(err, "Code"));
-	}
-
-	TEST("role_json_bad_expiration");
-	{
-		const char *j = "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
-				"\"SecretAccessKey\":\"S\",\"Token\":\"T\","
-				"\"Expiration\":\"tomorrow\"}";
-		CHECK(imds_parse_role_credentials(j, strlen(j), &c, err,
-						  sizeof(err)) == -1);
-		CHECK(has(err, "Expiration"));
-	}
-
-	TEST("role_json_wrong_types_and_not_json");
-	{
-		const char *j = "{\"Code\":\"Success\",\"AccessKeyId\":7}";
-		CHECK(imds_parse_role_credentials(j, strlen(j), &c, err,
-						  sizeof(err)) == -1);
-		CHECK(has(err, "AccessKeyId is not a string"));
-		CHECK(imds_parse_role_credentials("[1]", 3, &c, err,
-						  sizeof(err)) == -1);
-		CHECK(imds_parse_role_credentials("{\"SecretAccessKey\":"
-						  "\"TOPSECRET",
-						  30, &c, err,
-						  sizeof(err)) == -1);
-		CHECK(!has(err, "TOPSECRET"));
-	}
-
-	TEST("role_json_header_injection_rejected");
-	{
-		const char *j = "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
-				"\"SecretAccessKey\":\"S\",\"Token\":"
-				"\"T\\r\\nX-Evil: 1\",\"Expiration\":"
-				"\"2026-11-26T12:00:00Z\"}";
-		CHECK(imds_parse_role_credentials(j, strlen(j), &c, err,
-						  sizeof(err)) == -1);
-	}
-
-	TEST("iso8601_times");
-	CHECK(imds_parse_time("1970-01-01T00:00:00Z", &t) == 0 && t == 0);
-	CHECK(imds_parse_time("2026-11-26T12:00:00Z", &t) == 0 &&
-	      t == 1795694400000ull);
-	CHECK(imds_parse_time("2026-11-26T12:00:00.250Z", &t) == 0 &&
-	      t == 1795694400250ull);
-	CHECK(imds_parse_time("2026-11-26T14:00:00+02:00", &t) == 0 &&
-	      t == 1795694400000ull);
-	CHECK(imds_parse_time("2024-02-29T00:00:00Z", &t) == 0 &&
-	      t == 1709164800000ull);
-	CHECK(imds_parse_time("2023-02-29T00:00:00Z", &t) == -1);
-	CHECK(imds_parse_time("2026-13-01T00:00:00Z", &t) == -1);
-	CHECK(imds_parse_time("2026-11-26T24:00:00Z", &t) == -1);
-	CHECK(imds_parse_time("2026-11-26T12:00:00", &t) == -1);
-	CHECK(imds_parse_time("2026-11-26T12:00:00Zjunk", &t) == -1);
-	CHECK(imds_parse_time("", &t) == -1);
-	CHECK(imds_parse_time("1969-12-31T23:59:59Z", &t) == -1);
-}
-
-static void
-test_identity_json(void)
-{
-	struct imds_identity id;
-	const char *j = "{\"accountId\":\"123456789012\",\"availabilityZone\":"
-			"\"eu-west-1a\",\"instanceId\":\"i-0abc\","
-			"\"privateIp\":\"10.0.0.20\",\"region\":\"eu-west-1\","
-			"\"version\":\"2017-09-30\"}";
-
-	TEST("identity_document_good");
-	CHECK(imds_parse_identity(j, strlen(j), &id, err, sizeof(err)) == 0);
-	CHECK(strcmp(id.instance_id, "i-0abc") == 0);
-	CHECK(strcmp(id.region, "eu-west-1") == 0);
-	CHECK(strcmp(id.availability_zone, "eu-west-1a") == 0);
-	CHECK(strcmp(id.account_id, "123456789012") == 0);
-	CHECK(strcmp(id.private_ip, "10.0.0.20") == 0);
-
-	TEST("identity_document_missing_region");
-	j = "{\"instanceId\":\"i-0abc\",\"availabilityZone\":\"x\"}";
-	CHECK(imds_parse_identity(j, strlen(j), &id, err, sizeof(err)) == -1);
-	CHECK(has(err, "region is missing"));
-	CHECK(id.instance_id[0] == '\0');
-
-	TEST("identity_document_region_with_space_rejected");
-	j = "{\"instanceId\":\"i-0abc\",\"availabilityZone\":\"x\","
-	    "\"region\":\"eu west\"}";
-	CHECK(imds_parse_identity(j, strlen(j), &id, err, sizeof(err)) == -1);
 }
 
 static void
@@ -515,8 +384,6 @@ main(void)
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 	test_file_good();
 	test_file_odd();
-	test_role_json();
-	test_identity_json();
 	test_schedule();
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");

@@ -59,12 +59,6 @@ static const char associate_xml[] =
     "  <associationId>eipassoc-fc5ca095</associationId>\n"
     "</AssociateAddressResponse>\n";
 
-static const char disassociate_xml[] =
-    "<DisassociateAddressResponse " NS ">\n"
-    "  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>\n"
-    "  <return>true</return>\n"
-    "</DisassociateAddressResponse>\n";
-
 static const char error_xml[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
@@ -168,8 +162,6 @@ test_parse_others(void)
 	struct ec2_error e;
 	const char *noid = "<AssociateAddressResponse><return>true</return>"
 			   "</AssociateAddressResponse>";
-	const char *notrue = "<DisassociateAddressResponse><return>false"
-			     "</return></DisassociateAddressResponse>";
 
 	TEST("associate_parser_returns_the_association_id");
 	CHECK(ec2_parse_associate(associate_xml, strlen(associate_xml), id,
@@ -182,12 +174,6 @@ test_parse_others(void)
 	CHECK(ec2_parse_associate(error_xml, strlen(error_xml), id, sizeof(id),
 				  err, sizeof(err)) == -1);
 	CHECK(strncmp(err, "RequestLimitExceeded", 20) == 0);
-
-	TEST("disassociate_parser_needs_return_true");
-	CHECK(ec2_parse_disassociate(disassociate_xml, strlen(disassociate_xml),
-				     err, sizeof(err)) == 0);
-	CHECK(ec2_parse_disassociate(notrue, strlen(notrue), err,
-				     sizeof(err)) == -1);
 
 	TEST("error_parser_takes_the_first_error_and_the_request_id");
 	CHECK(ec2_parse_error(error_xml, strlen(error_xml), &e, err,
@@ -244,46 +230,9 @@ test_classify(void)
 }
 
 static void
-test_backoff(void)
-{
-	struct ec2_retry_policy p = {.base_ms = 100, .cap_ms = 5000};
-	uint32_t seed = 12345;
-	unsigned retry, i, ceiling;
-	int within = 1, spread = 0;
-
-	TEST("backoff_is_full_jitter_under_a_doubling_capped_ceiling");
-	CHECK(ec2_backoff_ms(&p, 1, 0) == 0);
-	CHECK(ec2_backoff_ms(&p, 1, UINT32_MAX) == 100);
-	CHECK(ec2_backoff_ms(&p, 2, UINT32_MAX) == 200);
-	CHECK(ec2_backoff_ms(&p, 3, UINT32_MAX) == 400);
-	CHECK(ec2_backoff_ms(&p, 6, UINT32_MAX) == 3200);
-	CHECK(ec2_backoff_ms(&p, 7, UINT32_MAX) == 5000);
-	CHECK(ec2_backoff_ms(&p, 40, UINT32_MAX) == 5000);
-	CHECK(ec2_backoff_ms(&p, 1000000, UINT32_MAX) == 5000);
-	CHECK(ec2_backoff_ms(&p, 3, UINT32_MAX / 2) == 199);
-	for (retry = 1; retry < 12; retry++) {
-		ceiling = retry < 7 ? 100u << (retry - 1) : 5000u;
-		for (i = 0; i < 1000; i++) {
-			uint64_t w;
-
-			seed = seed * 1103515245u + 12345u;
-			w = ec2_backoff_ms(&p, retry, seed);
-			if (w > ceiling)
-				within = 0;
-			if (retry == 5 && w < ceiling / 4)
-				spread |= 1;
-			if (retry == 5 && w > ceiling * 3 / 4)
-				spread |= 2;
-		}
-	}
-	CHECK(within);
-	CHECK(spread == 3);
-}
-
-static void
 test_next_step(void)
 {
-	struct ec2_retry_policy r, w;
+	struct backoff_policy r, w;
 
 	ec2_policy_read(&r);
 	ec2_policy_write(&w);
@@ -315,6 +264,114 @@ test_next_step(void)
 	      EC2_NEXT_RETRY);
 	CHECK(ec2_next_step(&w, EC2_ERR_RETRYABLE, 4, 9000, 1001, 0, 0) ==
 	      EC2_NEXT_GIVE_UP);
+}
+
+static void
+test_endpoint(void)
+{
+	char buf[64], host[32], path[16];
+
+	TEST("default_endpoint_is_the_regional_ec2_host");
+	CHECK(ec2_default_endpoint("eu-west-1", buf, sizeof(buf)) == 0);
+	CHECK(strcmp(buf, "https://ec2.eu-west-1.amazonaws.com") == 0);
+	CHECK(ec2_default_endpoint("", buf, sizeof(buf)) == -1);
+	CHECK(ec2_default_endpoint("eu-west-1", buf, 20) == -1);
+
+	TEST("endpoint_splits_into_host_and_path");
+	CHECK(ec2_split_endpoint("http://127.0.0.1:8080/", host, sizeof(host),
+				 path, sizeof(path)) == 0);
+	CHECK(strcmp(host, "127.0.0.1:8080") == 0 && strcmp(path, "/") == 0);
+	CHECK(ec2_split_endpoint("https://ec2.x.amazonaws.com", host,
+				 sizeof(host), path, sizeof(path)) == 0);
+	CHECK(strcmp(path, "/") == 0);
+	CHECK(ec2_split_endpoint("https://h/a/b", host, sizeof(host), path,
+				 sizeof(path)) == 0 &&
+	      strcmp(path, "/a/b") == 0);
+	CHECK(ec2_split_endpoint("h/a", host, sizeof(host), path,
+				 sizeof(path)) == -1);
+	CHECK(ec2_split_endpoint("https://u@h/", host, sizeof(host), path,
+				 sizeof(path)) == -1);
+	CHECK(ec2_split_endpoint("https://h/?a", host, sizeof(host), path,
+				 sizeof(path)) == -1);
+	CHECK(ec2_split_endpoint("https://h/0123456789abcdef", host,
+				 sizeof(host), path, sizeof(path)) == -1);
+}
+
+static void
+test_skew(void)
+{
+	/* 2026-12-01 23:00:47 UTC */
+	const int64_t t = 1796166047;
+	const char *date = "Tue, 01 Dec 2026 23:00:47 GMT";
+	int64_t v, off;
+
+	TEST("http_date_parses_imf_fixdate_only");
+	CHECK(ec2_parse_http_date(date, &v) == 0 && v == t);
+	CHECK(ec2_parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", &v) == 0 &&
+	      v == 0);
+	CHECK(ec2_parse_http_date("Tue, 01 Dec 2026 23:00:47 UTC", &v) == -1);
+	CHECK(ec2_parse_http_date("Tue, 01 Foo 2026 23:00:47 GMT", &v) == -1);
+	CHECK(ec2_parse_http_date("Xyz, 01 Dec 2026 23:00:47 GMT", &v) == -1);
+	CHECK(ec2_parse_http_date("Tue, 01 Dec 2026 24:00:47 GMT", &v) == -1);
+	CHECK(ec2_parse_http_date("Tue, 01 Dec 2026 23:00:47 GMTx", &v) == -1);
+	CHECK(ec2_parse_http_date("2026-12-01T23:00:47Z", &v) == -1);
+	CHECK(ec2_parse_http_date("", &v) == -1);
+	CHECK(ec2_parse_http_date(NULL, &v) == -1);
+
+	TEST("skew_codes_are_the_sdks_clock_skew_errors");
+	CHECK(ec2_is_skew_code("RequestExpired"));
+	CHECK(ec2_is_skew_code("RequestTimeTooSkewed"));
+	CHECK(ec2_is_skew_code("InvalidSignatureException"));
+	CHECK(ec2_is_skew_code("SignatureDoesNotMatch"));
+	CHECK(ec2_is_skew_code("AuthFailure"));
+	CHECK(ec2_is_skew_code("RequestInTheFuture"));
+	CHECK(!ec2_is_skew_code("UnauthorizedOperation"));
+	CHECK(!ec2_is_skew_code(""));
+
+	TEST("a_date_within_5_minutes_keeps_the_offset");
+	CHECK(ec2_skew_check(date, "", t - 299, 0, &off) == EC2_SKEW_KEEP &&
+	      off == 0);
+	CHECK(ec2_skew_check(date, "", t + 299, 0, &off) == EC2_SKEW_KEEP);
+	CHECK(ec2_skew_check(NULL, "RequestExpired", t - 900, 0, &off) ==
+	      EC2_SKEW_KEEP);
+	CHECK(ec2_skew_check("garbage", "RequestExpired", t - 900, 0, &off) ==
+	      EC2_SKEW_KEEP);
+
+	TEST("ec2_7_minutes_ahead_or_behind_moves_the_offset");
+	CHECK(ec2_skew_check(date, "", t - 420, 0, &off) == EC2_SKEW_ADJUST &&
+	      off == 420);
+	CHECK(ec2_skew_check(date, "", t + 420, 0, &off) == EC2_SKEW_ADJUST &&
+	      off == -420);
+	CHECK(ec2_skew_check(date, "RequestExpired", t - 420, 0, &off) ==
+		  EC2_SKEW_RETRY &&
+	      off == 420);
+	CHECK(ec2_skew_check(date, "SignatureDoesNotMatch", t + 420, 0,
+			     &off) == EC2_SKEW_RETRY &&
+	      off == -420);
+
+	CHECK(ec2_skew_check(date, "AuthFailure", t + 400, 0, &off) ==
+		  EC2_SKEW_RETRY &&
+	      off == -400);
+	CHECK(ec2_skew_check(date, "AuthFailure", t + 10, 0, &off) ==
+	      EC2_SKEW_KEEP);
+
+	TEST("a_clock_skew_error_needs_only_4_minutes_of_skew");
+	CHECK(ec2_skew_check(date, "RequestTimeTooSkewed", t - 250, 0, &off) ==
+		  EC2_SKEW_RETRY &&
+	      off == 250);
+	CHECK(ec2_skew_check(date, "RequestExpired", t - 200, 0, &off) ==
+	      EC2_SKEW_KEEP);
+
+	TEST("a_corrected_offset_stays_and_clears_when_the_clocks_agree");
+	CHECK(ec2_skew_check(date, "", t - 421, 420, &off) == EC2_SKEW_KEEP &&
+	      off == 420);
+	CHECK(ec2_skew_check(date, "RequestExpired", t - 420, 420, &off) ==
+	      EC2_SKEW_KEEP);
+	CHECK(ec2_skew_check(date, "", t, 420, &off) == EC2_SKEW_ADJUST &&
+	      off == 0);
+	CHECK(ec2_skew_check(date, "", t + 30, -420, &off) ==
+		  EC2_SKEW_ADJUST &&
+	      off == 0);
 }
 
 static void
@@ -364,8 +421,13 @@ static const char stub_py[] =
     "    return ('<?xml version=\"1.0\" encoding=\"UTF-8\"?>\\n<Response>'\n"
     "        '<Errors><Error><Code>%s</Code><Message>%s</Message></Error>'\n"
     "        '</Errors><RequestID>r-1</RequestID></Response>' % (code, msg))\n"
+    "import email.utils, calendar\n"
     "class H(http.server.BaseHTTPRequestHandler):\n"
     "    protocol_version = 'HTTP/1.1'\n"
+    "    skew = 0\n"
+    "    def date_time_string(self, ts=None):\n"
+    "        return email.utils.formatdate(time.time() + self.skew,\n"
+    "                                      usegmt=True)\n"
     "    disable_nagle_algorithm = True\n"
     "    def log_message(self, *a): pass\n"
     "    def reply(self, code, body):\n"
@@ -417,6 +479,19 @@ static const char stub_py[] =
     "        key = (f.get('AllocationId') or f.get('AllocationId.1') or\n"
     "               f.get('PublicIp.1') or f.get('AssociationId') or '')\n"
     "        c = bump(key)\n"
+    "        self.skew = 0\n"
+    "        if key.startswith('eipalloc-skew'):\n"
+    "            self.skew = int(key[13:].replace('m', '-'))\n"
+    "            t = calendar.timegm(time.strptime(\n"
+    "                self.headers.get('X-Amz-Date'), '%Y%m%dT%H%M%SZ'))\n"
+    "            if abs(t - (time.time() + self.skew)) > 300:\n"
+    "                return self.reply(400, err('RequestExpired', 'skew'))\n"
+    "        if f.get('DryRun') == 'true':\n"
+    "            if key == 'eipalloc-denied':\n"
+    "                return self.reply(403, err('UnauthorizedOperation',\n"
+    "                    'You are not authorized to perform this operation.'))\n"
+    "            return self.reply(412, err('DryRunOperation',\n"
+    "                'Request would have succeeded, but DryRun flag is set.'))\n"
     "        if key.startswith('eipalloc-throttle2') and c <= 2:\n"
     "            return self.reply(503, err('RequestLimitExceeded',\n"
     "                                       'Request limit exceeded.'))\n"
@@ -446,10 +521,6 @@ static const char stub_py[] =
     "                '<requestId>r</requestId><return>true</return>'\n"
     "                '<associationId>eipassoc-%d</associationId>'\n"
     "                '</AssociateAddressResponse>' % (NSA, c))\n"
-    "        if act == 'DisassociateAddress':\n"
-    "            return self.reply(200, '<DisassociateAddressResponse %s>'\n"
-    "                '<return>true</return></DisassociateAddressResponse>'\n"
-    "                % NSA)\n"
     "        if act == 'DescribeAddresses':\n"
     "            want = []\n"
     "            i = 1\n"
@@ -625,7 +696,7 @@ rand_zero(void *arg)
 
 static void
 associate(struct env *e, const char *alloc, const char *instance,
-	  const struct ec2_retry_policy *p, struct outcome *o)
+	  const struct backoff_policy *p, struct outcome *o)
 {
 	struct ec2_associate_args a = {.allocation_id = alloc,
 				       .instance_id = instance};
@@ -640,7 +711,7 @@ static void
 test_io_retries(struct env *e)
 {
 	struct outcome o;
-	struct ec2_retry_policy read;
+	struct backoff_policy read;
 	char last[512];
 
 	ec2_policy_read(&read);
@@ -747,13 +818,6 @@ test_io_calls(struct env *e)
 			   "&AllowReassociation=true") != NULL);
 	CHECK(strstr(last, "InstanceId=") == NULL);
 
-	TEST("disassociate_succeeds");
-	memset(&o, 0, sizeof(o));
-	CHECK(ec2_disassociate_address(e->ec2, "eipassoc-1", NULL, on_result,
-				       &o) != NULL);
-	run_until(e->loop, &o.done, 10.);
-	CHECK(o.rc == 0);
-
 	TEST("cancelled_call_never_calls_back");
 	memset(&o, 0, sizeof(o));
 	{
@@ -812,12 +876,115 @@ test_io_free_in_callback(struct env *e)
 		return;
 	ec2_set_rand(f.ec2, rand_max, NULL);
 	CHECK(ec2_associate_address(f.ec2, &h, NULL, on_result, &o) != NULL);
-	CHECK(ec2_disassociate_address(f.ec2, "eipassoc-1", NULL, free_ctx_cb,
-				       &f) != NULL);
+	CHECK(ec2_describe_addresses(f.ec2, NULL, 0, NULL, 0, NULL,
+				     free_ctx_cb, &f) != NULL);
 	run_until(e->loop, &f.done, 10.);
 	CHECK(f.done == 1);
 	run_until(e->loop, &never, 0.5);
 	CHECK(f.done == 1 && o.done == 0);
+}
+
+static void
+test_io_skew(struct env *e)
+{
+	struct outcome o;
+	char *dump = NULL;
+	size_t dumplen = 0;
+	FILE *f;
+
+	TEST("ec2_7_minutes_ahead_is_corrected_from_its_date_and_retried_once");
+	CHECK(ec2_clock_offset_s(e->ec2) == 0);
+	associate(e, "eipalloc-skew420", "i-self", NULL, &o);
+	CHECK(o.done == 1 && o.rc == 0 && o.attempts == 2);
+	CHECK(ec2_clock_offset_s(e->ec2) >= 418 &&
+	      ec2_clock_offset_s(e->ec2) <= 422);
+	f = open_memstream(&dump, &dumplen);
+	if (f != NULL) {
+		ec2_dump(e->ec2, f);
+		fclose(f);
+		CHECK(strstr(dump, "ec2 clock offset +4") != NULL);
+		free(dump);
+	}
+	TEST("with_the_offset_known_the_next_call_needs_no_retry");
+	associate(e, "eipalloc-skew420", "i-self", NULL, &o);
+	CHECK(o.done == 1 && o.rc == 0 && o.attempts == 1);
+
+	TEST("ec2_7_minutes_behind_is_corrected_too");
+	associate(e, "eipalloc-skewm420", "i-self", NULL, &o);
+	CHECK(o.done == 1 && o.rc == 0 && o.attempts == 2);
+	CHECK(ec2_clock_offset_s(e->ec2) >= -422 &&
+	      ec2_clock_offset_s(e->ec2) <= -418);
+
+	TEST("an_agreeing_date_clears_the_offset");
+	associate(e, "eipalloc-none", "i-self", NULL, &o);
+	CHECK(o.rc == 0);
+	CHECK(ec2_clock_offset_s(e->ec2) == 0);
+}
+
+static void
+test_io_dry_run(struct env *e)
+{
+	struct outcome o;
+	struct ec2_associate_args a = {.allocation_id = "eipalloc-none",
+				       .instance_id = "i-self",
+				       .dry_run = 1};
+	char last[512];
+
+	TEST("dry_run_allowed_is_success_and_moves_nothing");
+	memset(&o, 0, sizeof(o));
+	CHECK(ec2_associate_address(e->ec2, &a, NULL, on_result, &o) != NULL);
+	run_until(e->loop, &o.done, 10.);
+	CHECK(o.done == 1 && o.rc == 0 && o.attempts == 1);
+	CHECK(strcmp(o.code, "DryRunOperation") == 0);
+	stub_get(e, "/last", last, sizeof(last));
+	CHECK(strstr(last, "&AllowReassociation=true&DryRun=true") != NULL);
+
+	TEST("dry_run_denied_names_the_action_and_is_not_retried");
+	a.allocation_id = "eipalloc-denied";
+	memset(&o, 0, sizeof(o));
+	CHECK(ec2_associate_address(e->ec2, &a, NULL, on_result, &o) != NULL);
+	run_until(e->loop, &o.done, 10.);
+	CHECK(o.done == 1 && o.rc == -1 && o.attempts == 1);
+	CHECK(strcmp(o.code, "UnauthorizedOperation") == 0);
+	CHECK(strstr(o.message, "ec2:AssociateAddress") != NULL);
+}
+
+static void
+test_io_quota(struct env *e)
+{
+	struct ec2_params p = {
+	    .region = "us-east-1", .endpoint = stub_url, .timeout_ms = 500};
+	struct ec2_ctx *ec2 = ec2_new(e->loop, e->http, e->creds, &p), *saved;
+	struct outcome o;
+	int before;
+
+	CHECK(ec2 != NULL);
+	if (ec2 == NULL)
+		return;
+	saved = e->ec2;
+	e->ec2 = ec2;
+	ec2_set_rand(ec2, rand_zero, NULL);
+	TEST("a_write_that_always_fails_stops_when_the_retry_quota_is_spent");
+	CHECK(ec2_retry_quota(ec2) == 500);
+	before = stub_count(e, "eipalloc-500");
+	associate(e, "eipalloc-500", "i-self", NULL, &o);
+	CHECK(o.done == 1 && o.rc == -1);
+	CHECK(o.attempts == 101);
+	CHECK(strcmp(o.code, "InternalError") == 0);
+	CHECK(stub_count(e, "eipalloc-500") - before == 101);
+	CHECK(ec2_retry_quota(ec2) == 0);
+
+	TEST("with_the_quota_empty_a_failure_is_not_retried");
+	associate(e, "eipalloc-throttle2q", "i-self", NULL, &o);
+	CHECK(o.rc == -1 && o.attempts == 1);
+
+	TEST("successes_refill_the_quota");
+	associate(e, "eipalloc-none", "i-self", NULL, &o);
+	CHECK(o.rc == 0 && ec2_retry_quota(ec2) == 1);
+	associate(e, "eipalloc-none", "i-self", NULL, &o);
+	CHECK(ec2_retry_quota(ec2) == 2);
+	e->ec2 = saved;
+	ec2_free(ec2);
 }
 
 static void
@@ -1157,6 +1324,9 @@ test_io(struct ev_loop *loop)
 		test_io_calls(&e);
 		test_resource_eip(&e);
 		test_io_free_in_callback(&e);
+		test_io_skew(&e);
+		test_io_dry_run(&e);
+		test_io_quota(&e);
 		test_io_role_creds(&e);
 	}
 	ec2_free(e.ec2);
@@ -1178,8 +1348,9 @@ main(void)
 	test_parse_describe();
 	test_parse_others();
 	test_classify();
-	test_backoff();
 	test_next_step();
+	test_endpoint();
+	test_skew();
 	test_form();
 	test_resource_file(loop);
 	test_io(loop);

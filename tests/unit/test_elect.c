@@ -4,6 +4,7 @@
  * exactly one ACTIVE node holding the EIP.
  */
 #include "elect.h"
+#include "elect_map.h"
 
 #include "check.h"
 #include "config.h"
@@ -78,11 +79,11 @@ struct step {
 #define R ELECT_ACT_READY
 #define L ELECT_ACT_LEAVE
 
-#define SELF RES_OWNER_SELF
-#define PEER_ RES_OWNER_PEER
-#define NONE RES_OWNER_NONE
-#define OTHER RES_OWNER_OTHER
-#define UNKNOWN RES_OWNER_UNKNOWN
+#define SELF ELECT_OWNER_SELF
+#define PEER_ ELECT_OWNER_PEER
+#define NONE ELECT_OWNER_NONE
+#define OTHER ELECT_OWNER_OTHER
+#define UNKNOWN ELECT_OWNER_UNKNOWN
 
 /* clang-format on */
 
@@ -99,7 +100,7 @@ struct scenario {
 };
 
 static void
-make_config(struct elect_config *ec, int as_b, int tie)
+make_config(struct elect_params *ec, int as_b, int tie)
 {
 	memset(ec, 0, sizeof(*ec));
 	snprintf(ec->self_name, sizeof(ec->self_name), "%s",
@@ -194,7 +195,7 @@ event_of(const struct step *s, enum elect_event_type type)
 	memset(&ev, 0, sizeof(ev));
 	ev.type = type;
 	ev.peer = s->p;
-	ev.owner = (enum resource_owner)s->arg;
+	ev.owner = (enum elect_owner)s->arg;
 	ev.ok = s->arg;
 	ev.detail = "test detail";
 	return ev;
@@ -287,7 +288,7 @@ run_step(const struct scenario *sc, size_t i, struct elect_state *st,
 static void
 run_scenario(const struct scenario *sc)
 {
-	struct elect_config ec;
+	struct elect_params ec;
 	struct elect_state st;
 	uint64_t now = 0;
 	int before = check_failures;
@@ -1052,7 +1053,7 @@ struct sim_item {
 
 struct sim_node {
 	struct elect_state st;
-	struct elect_config cfg;
+	struct elect_params cfg;
 	int up;
 	uint64_t inc;
 	uint64_t next_hb;
@@ -1227,14 +1228,14 @@ node_stop(struct sim *s, int i, int graceful)
 			s->q[k].used = 0;
 }
 
-static enum resource_owner
+static enum elect_owner
 owner_for(const struct sim *s, int i)
 {
 	if (s->owner == i)
-		return RES_OWNER_SELF;
+		return ELECT_OWNER_SELF;
 	if (s->owner == 1 - i)
-		return RES_OWNER_PEER;
-	return s->owner == OWNER_NONE_ID ? RES_OWNER_NONE : RES_OWNER_OTHER;
+		return ELECT_OWNER_PEER;
+	return s->owner == OWNER_NONE_ID ? ELECT_OWNER_NONE : ELECT_OWNER_OTHER;
 }
 
 static void
@@ -1261,7 +1262,7 @@ run_item(struct sim *s, struct sim_item *it)
 	case SIM_VERIFY:
 		ev.type = ELECT_EV_OWNER;
 		ev.owner = s->api_trouble && rnd(s) % 2
-			       ? RES_OWNER_UNKNOWN
+			       ? ELECT_OWNER_UNKNOWN
 			       : owner_for(s, it->node);
 		break;
 	case SIM_ACQ:
@@ -1446,7 +1447,7 @@ sim_run(uint64_t seed, int failback, int tie)
 		CHECK(s.now - s.n[i].last_change > 30000);
 	}
 	if (nactive != 1 || s.owner != active) {
-		char buf[600];
+		char buf[2048];
 
 		for (i = 0; i < 2; i++) {
 			elect_describe(&s.n[i].st, s.now, buf, sizeof(buf));
@@ -1478,9 +1479,9 @@ static void
 test_config_from(void)
 {
 	static struct config cfg;
-	struct elect_config ec;
+	struct elect_params ec;
 
-	TEST("elect_config_from_maps_self_and_peer_entries");
+	TEST("elect_map_params_maps_self_and_peer_entries");
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.nodes[0].name, sizeof(cfg.nodes[0].name), "node-a");
 	snprintf(cfg.nodes[1].name, sizeof(cfg.nodes[1].name), "node-b");
@@ -1495,7 +1496,7 @@ test_config_from(void)
 	cfg.timeout_ms = 3456;
 	cfg.monitor_interval_ms = 4567;
 	cfg.migration_threshold = 3;
-	elect_config_from(&ec, &cfg);
+	elect_map_params(&ec, &cfg);
 	CHECK(strcmp(ec.self_name, "node-b") == 0);
 	CHECK(strcmp(ec.peer_name, "node-a") == 0);
 	CHECK(ec.self_priority == 50 && ec.peer_priority == 100);
@@ -1507,7 +1508,7 @@ test_config_from(void)
 static void
 test_names_and_describe(void)
 {
-	struct elect_config ec;
+	struct elect_params ec;
 	struct elect_state st;
 	struct elect_event ev = {.type = ELECT_EV_START};
 	struct elect_actions a;
@@ -1540,11 +1541,250 @@ test_names_and_describe(void)
 	CHECK(elect_eligible(&st));
 	CHECK(!elect_peer_alive(&st, 4000));
 	CHECK(strcmp(elect_last_reason(&st), a.reason) == 0);
-	elect_describe(&st, 5000, buf, sizeof(buf));
+	elect_summary(&st, 5000, buf, sizeof(buf));
 	CHECK(strstr(buf, "ACTIVE for 1000 ms") != NULL);
 	CHECK(strstr(buf, "term 1") != NULL);
 	CHECK(strstr(buf, "never heard") != NULL);
 	CHECK(strstr(buf, "acquisition in flight") != NULL);
+}
+
+/* ---- the enums and the mappings of elect_map.h ---- */
+
+static void
+test_role_wire_mapping(void)
+{
+	static const enum elect_role roles[] = {ELECT_STARTING, ELECT_STANDBY,
+						ELECT_ACTIVE, ELECT_FAULT};
+	static const enum wire_state states[] = {
+	    WIRE_STATE_STARTING, WIRE_STATE_STANDBY, WIRE_STATE_ACTIVE,
+	    WIRE_STATE_FAULT};
+	size_t i;
+
+	TEST("role_and_wire_state_map_one_to_one_both_ways");
+	for (i = 0; i < NELEM(roles); i++) {
+		CHECK(elect_map_role_to_wire(roles[i]) == states[i]);
+		CHECK(elect_map_role_from_wire(states[i]) == roles[i]);
+		CHECK(strcmp(elect_role_name(roles[i]),
+			     wire_state_name(states[i])) == 0);
+	}
+}
+
+static void
+test_msg_mapping(void)
+{
+	struct wire_msg m;
+	struct elect_event ev;
+
+	TEST("heartbeat_and_leave_map_to_peer_events");
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_HEARTBEAT;
+	m.state = WIRE_STATE_ACTIVE;
+	m.priority = 77;
+	m.eligible = 1;
+	m.term = 12;
+	m.incarnation = 0x1234;
+	elect_map_msg(&m, &ev);
+	CHECK(ev.type == ELECT_EV_PEER_HEARTBEAT);
+	CHECK(ev.peer.role == ELECT_ACTIVE && ev.peer.priority == 77);
+	CHECK(ev.peer.eligible == 1 && ev.peer.term == 12);
+	CHECK(ev.peer.incarnation == 0x1234);
+	m.type = WIRE_LEAVE;
+	m.state = WIRE_STATE_FAULT;
+	m.eligible = 0;
+	elect_map_msg(&m, &ev);
+	CHECK(ev.type == ELECT_EV_PEER_LEAVE);
+	CHECK(ev.peer.role == ELECT_FAULT && ev.peer.eligible == 0);
+}
+
+static void
+test_owner_and_level_mapping(void)
+{
+	TEST("resource_owner_and_log_level_map_value_by_value");
+	CHECK(elect_map_owner(RES_OWNER_UNKNOWN) == ELECT_OWNER_UNKNOWN);
+	CHECK(elect_map_owner(RES_OWNER_NONE) == ELECT_OWNER_NONE);
+	CHECK(elect_map_owner(RES_OWNER_SELF) == ELECT_OWNER_SELF);
+	CHECK(elect_map_owner(RES_OWNER_PEER) == ELECT_OWNER_PEER);
+	CHECK(elect_map_owner(RES_OWNER_OTHER) == ELECT_OWNER_OTHER);
+	CHECK(elect_map_level(ELECT_LEVEL_ERR) == LOG_LEVEL_ERR);
+	CHECK(elect_map_level(ELECT_LEVEL_WARNING) == LOG_LEVEL_WARNING);
+	CHECK(elect_map_level(ELECT_LEVEL_NOTICE) == LOG_LEVEL_NOTICE);
+	CHECK(elect_map_level(ELECT_LEVEL_INFO) == LOG_LEVEL_INFO);
+	/* note() keeps the most severe: a lower value is more severe */
+	CHECK(ELECT_LEVEL_ERR < ELECT_LEVEL_WARNING &&
+	      ELECT_LEVEL_WARNING < ELECT_LEVEL_NOTICE &&
+	      ELECT_LEVEL_NOTICE < ELECT_LEVEL_INFO);
+}
+
+static void
+step_at(struct elect_state *st, struct elect_event *ev, uint64_t t,
+	struct elect_actions *a)
+{
+	elect_step(st, ev, t, a);
+	check_invariants(st, a, ev->type == ELECT_EV_SHUTDOWN);
+}
+
+static void
+test_peer_states(void)
+{
+	struct elect_params ec;
+	struct elect_state st;
+	struct elect_event ev;
+	struct elect_actions a;
+	struct elect_peer_info b = B(STANDBY, 0);
+
+	TEST("peer_state_unknown_up_silent_left_and_back");
+	CHECK(strcmp(elect_peer_state_name(ELECT_PEER_UNKNOWN), "unknown") ==
+	      0);
+	CHECK(strcmp(elect_peer_state_name(ELECT_PEER_UP), "alive") == 0);
+	CHECK(strcmp(elect_peer_state_name(ELECT_PEER_SILENT), "silent") == 0);
+	CHECK(strcmp(elect_peer_state_name(ELECT_PEER_LEFT), "left") == 0);
+	make_config(&ec, 0, 0);
+	elect_init(&st, &ec, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = ELECT_EV_START;
+	step_at(&st, &ev, 0, &a);
+	CHECK(elect_peer_state(&st, 0) == ELECT_PEER_UNKNOWN);
+	ev.type = ELECT_EV_PEER_HEARTBEAT;
+	ev.peer = b;
+	step_at(&st, &ev, 100, &a);
+	CHECK(elect_peer_state(&st, 100) == ELECT_PEER_UP);
+	CHECK(elect_peer_alive(&st, 1099));
+	CHECK(elect_peer(&st)->priority == 50);
+	/* the accessor says SILENT as soon as the timeout has passed ... */
+	CHECK(elect_peer_state(&st, 1100) == ELECT_PEER_SILENT);
+	CHECK(!elect_peer_alive(&st, 1100));
+	CHECK(elect_next_deadline(&st, 200) <= 1100);
+	/* ... and the state machine records it at the next step */
+	ev.type = ELECT_EV_TICK;
+	step_at(&st, &ev, 1100, &a);
+	CHECK(st.peer_state == ELECT_PEER_SILENT);
+	CHECK(strstr(a.reason, "silent on all links") != NULL);
+	ev.type = ELECT_EV_PEER_HEARTBEAT;
+	step_at(&st, &ev, 1200, &a);
+	CHECK(elect_peer_state(&st, 1200) == ELECT_PEER_UP);
+	ev.type = ELECT_EV_PEER_LEAVE;
+	step_at(&st, &ev, 1300, &a);
+	CHECK(elect_peer_state(&st, 1300) == ELECT_PEER_LEFT);
+	CHECK(!elect_peer_alive(&st, 1300));
+	/* late heartbeats of the incarnation that left change nothing */
+	ev.type = ELECT_EV_PEER_HEARTBEAT;
+	step_at(&st, &ev, 1350, &a);
+	CHECK(elect_peer_state(&st, 1350) == ELECT_PEER_LEFT);
+	/* a new incarnation is up again */
+	ev.peer.incarnation = 8;
+	step_at(&st, &ev, 1400, &a);
+	CHECK(elect_peer_state(&st, 1400) == ELECT_PEER_UP);
+}
+
+/*
+ * The issue-9 contradiction: node-a finds the EIP on node-b's instance,
+ * node-b goes silent, node-a takes over. 350 ms after AssociateAddress
+ * succeeded the dump must say "this node, unverified", never "node-b's".
+ */
+static void
+test_acquisition_sets_owner_self_unverified(void)
+{
+	struct elect_params ec;
+	struct elect_state st;
+	struct elect_event ev;
+	struct elect_actions a;
+	char buf[4096];
+
+	TEST("acquisition_sets_owner_self_unverified_until_the_next_verify");
+	CHECK(strcmp(elect_acq_name(ELECT_ACQ_IDLE), "idle") == 0);
+	CHECK(strcmp(elect_acq_name(ELECT_ACQ_IN_FLIGHT), "in flight") == 0);
+	CHECK(strcmp(elect_acq_name(ELECT_ACQ_UNCONFIRMED), "unconfirmed") ==
+	      0);
+	CHECK(strcmp(elect_acq_name(ELECT_ACQ_HELD), "held") == 0);
+	make_config(&ec, 0, 0);
+	elect_init(&st, &ec, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = ELECT_EV_START;
+	step_at(&st, &ev, 0, &a);
+	ev.type = ELECT_EV_PEER_HEARTBEAT;
+	ev.peer = (struct elect_peer_info)B(ACTIVE, 1);
+	step_at(&st, &ev, 100, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(elect_acq(&st) == ELECT_ACQ_IDLE);
+	ev.type = ELECT_EV_OWNER;
+	ev.owner = ELECT_OWNER_PEER;
+	step_at(&st, &ev, 200, &a);
+	CHECK(elect_owner(&st) == ELECT_OWNER_PEER);
+	ev.type = ELECT_EV_TICK;
+	step_at(&st, &ev, 1100, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && (a.flags & ELECT_ACT_ACQUIRE));
+	CHECK(elect_acq(&st) == ELECT_ACQ_IN_FLIGHT);
+	elect_summary(&st, 1150, buf, sizeof(buf));
+	CHECK(strstr(buf, "acquisition in flight") != NULL);
+
+	ev.type = ELECT_EV_ACQUIRED;
+	ev.ok = 1;
+	step_at(&st, &ev, 1500, &a);
+	CHECK(elect_acq(&st) == ELECT_ACQ_UNCONFIRMED);
+	CHECK(elect_owner(&st) == ELECT_OWNER_SELF);
+	elect_describe(&st, 1850, buf, sizeof(buf));
+	fprintf(stderr, "%s", buf);
+	CHECK(strstr(buf, "node-b's instance") == NULL);
+	CHECK(strstr(buf,
+		     "\nowner: EIP on this instance (acquired 350 ms ago, "
+		     "not verified yet), acquisition unconfirmed\n") != NULL);
+	CHECK(strncmp(buf, "state: ACTIVE\n", 14) == 0);
+	CHECK(strstr(buf, "\nterm: 2\n") != NULL);
+	CHECK(strstr(buf, "\nguarded: no\n") != NULL);
+	CHECK(strstr(buf, "\nsince: 0.750 s ago\n") != NULL);
+	CHECK(strstr(buf, "\nreason: STANDBY -> ACTIVE: peer node-b silent") !=
+	      NULL);
+	CHECK(strstr(buf, "\nelection: ACTIVE for 750 ms") != NULL);
+	CHECK(strstr(buf,
+		     "\npeer: node-b silent, state ACTIVE, priority 50, "
+		     "healthy, term 1, incarnation 0000000000000007") != NULL);
+
+	/* the next verify confirms it: held */
+	ev.type = ELECT_EV_OWNER;
+	ev.owner = ELECT_OWNER_SELF;
+	step_at(&st, &ev, 2000, &a);
+	CHECK(elect_acq(&st) == ELECT_ACQ_HELD);
+	elect_describe(&st, 2100, buf, sizeof(buf));
+	CHECK(strstr(buf, "owner: EIP on this instance (verified 100 ms ago), "
+			  "acquisition held\n") != NULL);
+}
+
+/* An acquisition that did not stick counts once, at the verify after it. */
+static void
+test_unconfirmed_acquisition_that_did_not_stick(void)
+{
+	struct elect_params ec;
+	struct elect_state st;
+	struct elect_event ev;
+	struct elect_actions a;
+
+	TEST("unconfirmed_acquisition_then_eip_missing_counts_one_failure");
+	make_config(&ec, 0, 0);
+	ec.migration_threshold = 3;
+	elect_init(&st, &ec, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = ELECT_EV_START;
+	step_at(&st, &ev, 0, &a);
+	ev.type = ELECT_EV_TICK;
+	step_at(&st, &ev, 3000, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE);
+	CHECK(elect_acq(&st) == ELECT_ACQ_IN_FLIGHT);
+	ev.type = ELECT_EV_ACQUIRED;
+	ev.ok = 1;
+	step_at(&st, &ev, 3200, &a);
+	CHECK(elect_acq(&st) == ELECT_ACQ_UNCONFIRMED);
+	ev.type = ELECT_EV_OWNER;
+	ev.owner = ELECT_OWNER_NONE;
+	step_at(&st, &ev, 3400, &a);
+	CHECK(elect_failures(&st) == 1);
+	CHECK(a.flags & ELECT_ACT_ACQUIRE);
+	CHECK(elect_acq(&st) == ELECT_ACQ_IN_FLIGHT);
+	CHECK(elect_owner(&st) == ELECT_OWNER_NONE);
+	/* a state change drops the acquisition: CANCEL, idle */
+	ev.type = ELECT_EV_SHUTDOWN;
+	step_at(&st, &ev, 3500, &a);
+	CHECK(a.flags & ELECT_ACT_CANCEL);
+	CHECK(elect_acq(&st) == ELECT_ACQ_IDLE);
 }
 
 int
@@ -1556,6 +1796,12 @@ main(void)
 		run_scenario(&scenarios[i]);
 	test_names_and_describe();
 	test_config_from();
+	test_role_wire_mapping();
+	test_msg_mapping();
+	test_owner_and_level_mapping();
+	test_peer_states();
+	test_acquisition_sets_owner_self_unverified();
+	test_unconfirmed_acquisition_that_did_not_stick();
 	test_simulation();
 	return check_done();
 }

@@ -1,5 +1,6 @@
 /*
- * test_imds.c - the IMDSv2 client and the role-credential refresh against
+ * test_imds.c - the IMDS parsers (JSON, role listing, times), then the
+ * IMDSv2 client and the role-credential refresh against
  * the local emulator (tests/ec2emu.py) on 127.0.0.1: tokens, 401 renewal,
  * retries, identity, role credentials that expire in seconds, and
  * AWS_EC2_METADATA_DISABLED. Skips (77) without /usr/bin/python3.
@@ -8,6 +9,7 @@
 #include "creds.h"
 #include "http.h"
 #include "imds.h"
+#include "imds_parse.h"
 #include "log.h"
 #include "util.h"
 
@@ -47,6 +49,184 @@ has(const char *hay, const char *needle)
 {
 	return hay != NULL && strstr(hay, needle) != NULL;
 }
+
+static char perr[2048];
+
+/* ---- the pure parsers (imds_parse.c) ---- */
+
+static void
+test_role_json(void)
+{
+	struct creds c;
+	uint64_t t;
+
+	TEST("role_json_good");
+	{
+		const char *j = "{\"Code\":\"Success\",\"Type\":\"AWS-HMAC\","
+				"\"AccessKeyId\":\"ASIAXYZ\","
+				"\"SecretAccessKey\":\"s/k+\","
+				"\"Token\":\"to/ken==\",\"Expiration\":"
+				"\"2026-11-26T12:00:00Z\"}";
+		CHECK(imds_parse_role_credentials(j, strlen(j), &c, perr,
+						  sizeof(perr)) == 0);
+		CHECK(strcmp(c.access_key_id, "ASIAXYZ") == 0);
+		CHECK(strcmp(c.secret_access_key, "s/k+") == 0);
+		CHECK(strcmp(c.session_token, "to/ken==") == 0);
+		CHECK(c.expiration_ms == 1795694400000ull);
+		CHECK(c.source == CREDS_IMDS);
+	}
+
+	TEST("role_json_code_not_success");
+	{
+		const char *j = "{\"Code\":\"AssumeRoleUnauthorizedAccess\","
+				"\"Message\":\"not allowed\"}";
+		CHECK(imds_parse_role_credentials(j, strlen(j), &c, perr,
+						  sizeof(perr)) == -1);
+		CHECK(has(perr, "AssumeRoleUnauthorizedAccess") &&
+		      has(perr, "not allowed"));
+	}
+
+	TEST("role_json_missing_fields");
+	{
+		const char *j = "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
+				"\"SecretAccessKey\":\"S3CR3T\","
+				"\"Expiration\":\"2026-11-26T12:00:00Z\"}";
+		CHECK(imds_parse_role_credentials(j, strlen(j), &c, perr,
+						  sizeof(perr)) == -1);
+		CHECK(has(perr, "Token is missing"));
+		CHECK(c.secret_access_key[0] == '\0');
+	}
+	{
+		const char *j = "{\"AccessKeyId\":\"A\"}";
+		CHECK(imds_parse_role_credentials(j, strlen(j), &c, perr,
+						  sizeof(perr)) == -1);
+		CHECK(has(perr, "Code"));
+	}
+
+	TEST("role_json_bad_expiration");
+	{
+		const char *j = "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
+				"\"SecretAccessKey\":\"S\",\"Token\":\"T\","
+				"\"Expiration\":\"tomorrow\"}";
+		CHECK(imds_parse_role_credentials(j, strlen(j), &c, perr,
+						  sizeof(perr)) == -1);
+		CHECK(has(perr, "Expiration"));
+	}
+
+	TEST("role_json_wrong_types_and_not_json");
+	{
+		const char *j = "{\"Code\":\"Success\",\"AccessKeyId\":7}";
+		CHECK(imds_parse_role_credentials(j, strlen(j), &c, perr,
+						  sizeof(perr)) == -1);
+		CHECK(has(perr, "AccessKeyId is not a string"));
+		CHECK(imds_parse_role_credentials("[1]", 3, &c, perr,
+						  sizeof(perr)) == -1);
+		CHECK(imds_parse_role_credentials("{\"SecretAccessKey\":"
+						  "\"TOPSECRET",
+						  30, &c, perr,
+						  sizeof(perr)) == -1);
+		CHECK(!has(perr, "TOPSECRET"));
+	}
+
+	TEST("role_json_header_injection_rejected");
+	{
+		const char *j = "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
+				"\"SecretAccessKey\":\"S\",\"Token\":"
+				"\"T\\r\\nX-Evil: 1\",\"Expiration\":"
+				"\"2026-11-26T12:00:00Z\"}";
+		CHECK(imds_parse_role_credentials(j, strlen(j), &c, perr,
+						  sizeof(perr)) == -1);
+	}
+
+	TEST("iso8601_times");
+	CHECK(imds_parse_time("1970-01-01T00:00:00Z", &t) == 0 && t == 0);
+	CHECK(imds_parse_time("2026-11-26T12:00:00Z", &t) == 0 &&
+	      t == 1795694400000ull);
+	CHECK(imds_parse_time("2026-11-26T12:00:00.250Z", &t) == 0 &&
+	      t == 1795694400250ull);
+	CHECK(imds_parse_time("2026-11-26T14:00:00+02:00", &t) == 0 &&
+	      t == 1795694400000ull);
+	CHECK(imds_parse_time("2024-02-29T00:00:00Z", &t) == 0 &&
+	      t == 1709164800000ull);
+	CHECK(imds_parse_time("2023-02-29T00:00:00Z", &t) == -1);
+	CHECK(imds_parse_time("2026-13-01T00:00:00Z", &t) == -1);
+	CHECK(imds_parse_time("2026-11-26T24:00:00Z", &t) == -1);
+	CHECK(imds_parse_time("2026-11-26T12:00:00", &t) == -1);
+	CHECK(imds_parse_time("2026-11-26T12:00:00Zjunk", &t) == -1);
+	CHECK(imds_parse_time("", &t) == -1);
+	CHECK(imds_parse_time("1969-12-31T23:59:59Z", &t) == -1);
+	CHECK(imds_parse_time("2026-11-26t12:00:00z", &t) == 0 &&
+	      t == 1795694400000ull);
+	CHECK(imds_parse_time("2026-11-26 12:00:00.25099Z", &t) == 0 &&
+	      t == 1795694400250ull);
+	CHECK(imds_parse_time("2026-11-26T06:30:00-0530", &t) == 0 &&
+	      t == 1795694400000ull);
+	CHECK(imds_parse_time("2026-12-31T23:59:60Z", &t) == 0 &&
+	      t == 1798761600000ull);
+	CHECK(imds_parse_time("2026-04-31T00:00:00Z", &t) == -1);
+	CHECK(imds_parse_time("2026-1-05T00:00:00Z", &t) == -1);
+	CHECK(imds_parse_time(" 2026-11-26T12:00:00Z", &t) == -1);
+	CHECK(imds_parse_time("2026-11-26T12:00:00.Z", &t) == -1);
+	CHECK(imds_parse_time("2026-11-26T12:00:00+24:00", &t) == -1);
+	CHECK(imds_parse_time("2026-11-26T12:60:00Z", &t) == -1);
+	CHECK(imds_parse_time("2026-11-26T12:00:61Z", &t) == -1);
+	CHECK(imds_parse_time("1970-01-01T00:30:00+01:00", &t) == -1);
+}
+
+static void
+test_identity_json(void)
+{
+	struct imds_identity id;
+	const char *j = "{\"accountId\":\"123456789012\",\"availabilityZone\":"
+			"\"eu-west-1a\",\"instanceId\":\"i-0abc\","
+			"\"privateIp\":\"10.0.0.20\",\"region\":\"eu-west-1\","
+			"\"version\":\"2017-09-30\"}";
+
+	TEST("identity_document_good");
+	CHECK(imds_parse_identity(j, strlen(j), &id, perr, sizeof(perr)) == 0);
+	CHECK(strcmp(id.instance_id, "i-0abc") == 0);
+	CHECK(strcmp(id.region, "eu-west-1") == 0);
+	CHECK(strcmp(id.availability_zone, "eu-west-1a") == 0);
+	CHECK(strcmp(id.account_id, "123456789012") == 0);
+	CHECK(strcmp(id.private_ip, "10.0.0.20") == 0);
+
+	TEST("identity_document_missing_region");
+	j = "{\"instanceId\":\"i-0abc\",\"availabilityZone\":\"x\"}";
+	CHECK(imds_parse_identity(j, strlen(j), &id, perr, sizeof(perr)) == -1);
+	CHECK(has(perr, "region is missing"));
+	CHECK(id.instance_id[0] == '\0');
+
+	TEST("identity_document_region_with_space_rejected");
+	j = "{\"instanceId\":\"i-0abc\",\"availabilityZone\":\"x\","
+	    "\"region\":\"eu west\"}";
+	CHECK(imds_parse_identity(j, strlen(j), &id, perr, sizeof(perr)) == -1);
+}
+
+static void
+test_listing_and_token(void)
+{
+	char role[16];
+
+	TEST("role_listing_names_the_role_on_its_first_line");
+	CHECK(imds_parse_role_name("web-role\n", 9, role, sizeof(role)) == 0 &&
+	      strcmp(role, "web-role") == 0);
+	CHECK(imds_parse_role_name("  a+=,.@_-1\r\nx", 15, role,
+				   sizeof(role)) == 0 &&
+	      strcmp(role, "a+=,.@_-1") == 0);
+	CHECK(imds_parse_role_name("", 0, role, sizeof(role)) == -1);
+	CHECK(imds_parse_role_name("a/../b", 6, role, sizeof(role)) == -1 &&
+	      role[0] == '\0');
+	CHECK(imds_parse_role_name("waytoolongforthebuffer", 22, role,
+				   sizeof(role)) == -1);
+
+	TEST("session_token_must_be_printable_and_fit");
+	CHECK(imds_token_ok("AQAEA-xyz==", 11, 64));
+	CHECK(!imds_token_ok("", 0, 64));
+	CHECK(!imds_token_ok("a b", 3, 64));
+	CHECK(!imds_token_ok("abcd", 4, 4));
+}
+
+/* ---- the client against the emulator ---- */
 
 static void
 tick_cb(struct ev_loop *l, ev_timer *w, int revents)
@@ -750,6 +930,9 @@ main(int argc, char **argv)
 	const char *script = find_emulator(argc > 0 ? argv[0] : "");
 	(void)argc;
 
+	test_role_json();
+	test_identity_json();
+	test_listing_and_token();
 	if (access(PYTHON, X_OK) != 0 || script == NULL) {
 		printf("SKIP: needs %s and tests/ec2emu.py (set EC2EMU)\n",
 		       PYTHON);

@@ -94,6 +94,24 @@ limited(void)
 	log_limited(&rl, LOG_LEVEL_WARNING, "rejected packet again");
 }
 
+static void
+summarized(void)
+{
+	struct log_ratelimit rl = {.interval_ms = 60000};
+
+	log_init(LOG_LEVEL_INFO);
+	for (int i = 0; i < 10; i++)
+		log_summarized(&rl, LOG_LEVEL_WARNING, "retry %d in %d ms", i,
+			       100 * i);
+	rl.window_start -= 61000; /* as if a minute had passed */
+	log_summarized(&rl, LOG_LEVEL_WARNING, "retry 10 in 5000 ms");
+	log_summarized(&rl, LOG_LEVEL_WARNING, "retry 11 in 5000 ms");
+	log_summarized(&rl, LOG_LEVEL_WARNING, "retry 12 in 5000 ms");
+	log_summary_end(&rl, LOG_LEVEL_NOTICE, "ec2 retries");
+	log_summary_end(&rl, LOG_LEVEL_NOTICE, "nothing held");
+	log_summarized(&rl, LOG_LEVEL_WARNING, "retry 0 after the end");
+}
+
 int
 main(void)
 {
@@ -125,6 +143,16 @@ main(void)
 	CHECK(count(out, "rejected packet ") == 4);
 	CHECK(strstr(out, "rejected packet 3") == NULL);
 	CHECK(strstr(out, "(suppressed 7 similar messages)") != NULL);
+
+	TEST("differing_retry_warnings_collapse_into_one_line_a_minute");
+	out = capture(summarized);
+	CHECK(count(out, "retry ") == 3);
+	CHECK(strstr(out, "retry 0 in 0 ms\n") != NULL);
+	CHECK(strstr(out, "retry 10 in 5000 ms (9 more in the last 61 s)\n") !=
+	      NULL);
+	CHECK(strstr(out, "ec2 retries: 2 more in the last 0 s\n") != NULL);
+	CHECK(strstr(out, "nothing held") == NULL);
+	CHECK(strstr(out, "retry 0 after the end\n") != NULL);
 
 	TEST("level_names_parse");
 	CHECK(log_level_parse("debug") == LOG_LEVEL_DEBUG);

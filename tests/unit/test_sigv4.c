@@ -270,8 +270,12 @@ run_vector(const char *dir, const char *name)
 		fprintf(stderr, "%s: cannot read or parse the vector\n", name);
 		return 0;
 	}
-	snprintf(want_auth, sizeof(want_auth), "%s/context.json", dir);
-	ctx = json_load_file(want_auth, 0, &jerr);
+	{
+		char path[2100];
+
+		snprintf(path, sizeof(path), "%s/context.json", dir);
+		ctx = json_load_file(path, 0, &jerr);
+	}
 	creds = json_object_get(ctx, "credentials");
 	ts = json_str(ctx, "timestamp");
 	if (ctx == NULL || creds == NULL || ts == NULL ||

@@ -1,9 +1,9 @@
 /*
- * check.c - the periodic health check: check.command through /bin/sh -c,
+ * health.c - the periodic health check: check.command through /bin/sh -c,
  * one run at a time, and the fall/rise counter that turns results into
  * healthy / unhealthy.
  */
-#include "check.h"
+#include "health.h"
 #include "log.h"
 #include "proc.h"
 #include "util.h"
@@ -15,13 +15,13 @@
 
 #define REASON_MAX (PROC_LINE_MAX + 160)
 
-struct check {
+struct health {
 	struct ev_loop *loop;
 	char command[CONFIG_PATH_MAX];
 	unsigned interval_ms;
 	unsigned timeout_ms;
-	struct check_counter counter;
-	check_cb on_change;
+	struct health_counter counter;
+	health_cb on_change;
 	void *arg;
 
 	struct proc proc;
@@ -38,20 +38,20 @@ static void on_line(void *arg, const char *line);
 static void on_done(void *arg, const struct proc_result *res);
 
 void
-check_counter_init(struct check_counter *c, unsigned fall, unsigned rise)
+health_counter_init(struct health_counter *c, unsigned fall, unsigned rise)
 {
 	memset(c, 0, sizeof(*c));
 	c->fall = fall;
 	c->rise = rise;
-	c->health = CHECK_UNKNOWN;
+	c->health = HEALTH_UNKNOWN;
 }
 
 int
-check_count(struct check_counter *c, int ok)
+health_count(struct health_counter *c, int ok)
 {
 	unsigned fall = c->fall > 0 ? c->fall : 1;
 	unsigned rise = c->rise > 0 ? c->rise : 1;
-	enum check_health before = c->health;
+	enum health_status before = c->health;
 
 	if (ok) {
 		c->fails = 0;
@@ -63,30 +63,30 @@ check_count(struct check_counter *c, int ok)
 			c->fails++;
 	}
 	switch (c->health) {
-	case CHECK_UNKNOWN:
-		c->health = ok ? CHECK_HEALTHY : CHECK_UNHEALTHY;
+	case HEALTH_UNKNOWN:
+		c->health = ok ? HEALTH_HEALTHY : HEALTH_UNHEALTHY;
 		break;
-	case CHECK_HEALTHY:
+	case HEALTH_HEALTHY:
 		if (c->fails >= fall)
-			c->health = CHECK_UNHEALTHY;
+			c->health = HEALTH_UNHEALTHY;
 		break;
-	case CHECK_UNHEALTHY:
+	case HEALTH_UNHEALTHY:
 		if (c->oks >= rise)
-			c->health = CHECK_HEALTHY;
+			c->health = HEALTH_HEALTHY;
 		break;
 	}
 	return c->health != before;
 }
 
 const char *
-check_health_name(enum check_health health)
+health_status_name(enum health_status health)
 {
 	switch (health) {
-	case CHECK_UNKNOWN:
+	case HEALTH_UNKNOWN:
 		return "unknown";
-	case CHECK_HEALTHY:
+	case HEALTH_HEALTHY:
 		return "healthy";
-	case CHECK_UNHEALTHY:
+	case HEALTH_UNHEALTHY:
 		return "unhealthy";
 	}
 	return "?";
@@ -94,18 +94,18 @@ check_health_name(enum check_health health)
 
 /* c->counter.health has moved away from `before`: say so, once. */
 static void
-changed(struct check *c, enum check_health before, const char *reason)
+changed(struct health *c, enum health_status before, const char *reason)
 {
-	enum check_health now = c->counter.health;
+	enum health_status now = c->counter.health;
 
-	log_notice("health: %s -> %s: %s", check_health_name(before),
-		   check_health_name(now), reason);
+	log_notice("health: %s -> %s: %s", health_status_name(before),
+		   health_status_name(now), reason);
 	if (c->on_change != NULL)
 		c->on_change(c->arg, now, reason);
 }
 
 static void
-run(struct check *c)
+run(struct health *c)
 {
 	struct proc_result r;
 	char err[256];
@@ -130,16 +130,14 @@ run(struct check *c)
 static void
 on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct check *c = w->data;
+	struct health *c = w->data;
 
-	(void)loop;
-	(void)revents;
 	if (!proc_running(&c->proc))
 		run(c);
 }
 
 static void
-schedule(struct check *c, unsigned delay_ms)
+schedule(struct health *c, unsigned delay_ms)
 {
 	ev_timer_stop(c->loop, &c->next);
 	ev_timer_set(&c->next, delay_ms / 1000.0, 0.);
@@ -147,7 +145,7 @@ schedule(struct check *c, unsigned delay_ms)
 }
 
 static void
-take_config(struct check *c, const struct config *cfg)
+take_config(struct health *c, const struct config *cfg)
 {
 	util_strlcpy(c->command, cfg->check_command, sizeof(c->command));
 	c->interval_ms = cfg->check_interval_ms;
@@ -157,31 +155,31 @@ take_config(struct check *c, const struct config *cfg)
 	c->counter.rise = cfg->check_rise;
 }
 
-struct check *
-check_new(struct ev_loop *loop, const struct config *cfg, check_cb on_change,
+struct health *
+health_new(struct ev_loop *loop, const struct config *cfg, health_cb on_change,
 	  void *arg)
 {
-	struct check *c = calloc(1, sizeof(*c));
+	struct health *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
 	c->loop = loop;
 	c->on_change = on_change;
 	c->arg = arg;
-	check_counter_init(&c->counter, cfg->check_fall, cfg->check_rise);
+	health_counter_init(&c->counter, cfg->check_fall, cfg->check_rise);
 	take_config(c, cfg);
 	proc_init(&c->proc, loop, on_line, on_done, c);
 	ev_timer_init(&c->next, on_tick, 0., 0.);
 	c->next.data = c;
 	if (c->command[0] == '\0')
-		c->counter.health = CHECK_HEALTHY;
+		c->counter.health = HEALTH_HEALTHY;
 	else
 		schedule(c, 0);
 	return c;
 }
 
 void
-check_reload(struct check *c, const struct config *cfg)
+health_reload(struct health *c, const struct config *cfg)
 {
 	char old[CONFIG_PATH_MAX];
 
@@ -196,16 +194,16 @@ check_reload(struct check *c, const struct config *cfg)
 		schedule(c, 0);
 		return;
 	}
-	if (c->counter.health != CHECK_HEALTHY) {
-		enum check_health before = c->counter.health;
+	if (c->counter.health != HEALTH_HEALTHY) {
+		enum health_status before = c->counter.health;
 
-		c->counter.health = CHECK_HEALTHY;
+		c->counter.health = HEALTH_HEALTHY;
 		changed(c, before, "check.command removed");
 	}
 }
 
-enum check_health
-check_state(const struct check *c)
+enum health_status
+health_current(const struct health *c)
 {
 	return c->counter.health;
 }
@@ -213,7 +211,6 @@ check_state(const struct check *c)
 static void
 on_line(void *arg, const char *line)
 {
-	(void)arg;
 	log_debug("check: %s", line);
 }
 
@@ -248,15 +245,15 @@ summary(const struct proc_result *r, char *buf, size_t len)
 
 /* Why health changed, in the words an operator greps the journal for. */
 static void
-change_reason(const struct check_counter *k, enum check_health before, int ok,
+change_reason(const struct health_counter *k, enum health_status before, int ok,
 	      const char *what, char *buf, size_t len)
 {
 	unsigned n = ok ? k->oks : k->fails;
 	const char *times = n == 1 ? "time" : "times";
 
-	if (before == CHECK_UNKNOWN && ok)
+	if (before == HEALTH_UNKNOWN && ok)
 		snprintf(buf, len, "first check passed");
-	else if (before == CHECK_UNKNOWN)
+	else if (before == HEALTH_UNKNOWN)
 		snprintf(buf, len, "first check failed: %s", what);
 	else if (ok)
 		snprintf(buf, len, "check passed %u %s", n, times);
@@ -267,10 +264,10 @@ change_reason(const struct check_counter *k, enum check_health before, int ok,
 static void
 on_done(void *arg, const struct proc_result *res)
 {
-	struct check *c = arg;
+	struct health *c = arg;
 	char what[REASON_MAX], reason[REASON_MAX + 64], line[REASON_MAX];
 	int ok = res->end == PROC_EXITED && res->code == 0 && !res->timed_out;
-	enum check_health before = c->counter.health;
+	enum health_status before = c->counter.health;
 
 	c->has_last = 1;
 	c->last = *res;
@@ -280,8 +277,8 @@ on_done(void *arg, const struct proc_result *res)
 	/* Before the callback, which may act on the new health at length. */
 	schedule(c, c->interval_ms);
 
-	if (!check_count(&c->counter, ok)) {
-		if (!ok && before == CHECK_HEALTHY)
+	if (!health_count(&c->counter, ok)) {
+		if (!ok && before == HEALTH_HEALTHY)
 			log_info("check failed (%u of %u): %s",
 				 c->counter.fails, c->counter.fall, what);
 		return;
@@ -291,14 +288,14 @@ on_done(void *arg, const struct proc_result *res)
 }
 
 void
-check_dump(const struct check *c, FILE *out)
+health_dump(const struct health *c, FILE *out)
 {
-	const struct check_counter *k = &c->counter;
+	const struct health_counter *k = &c->counter;
 	char when[64], what[REASON_MAX];
 
 	if (c->command[0] == '\0') {
 		fprintf(out, "check: none configured: %s\n",
-			check_health_name(k->health));
+			health_status_name(k->health));
 		return;
 	}
 	fprintf(out,
@@ -306,7 +303,7 @@ check_dump(const struct check *c, FILE *out)
 		"rise %u\n",
 		c->command, c->interval_ms, c->timeout_ms, k->fall, k->rise);
 	fprintf(out, "check: %s, %u passed / %u failed in a row, %lu runs\n",
-		check_health_name(k->health), k->oks, k->fails, c->runs);
+		health_status_name(k->health), k->oks, k->fails, c->runs);
 	if (proc_running(&c->proc))
 		fprintf(
 		    out, "check: running (pid %ld, %llu ms)\n",
@@ -320,7 +317,7 @@ check_dump(const struct check *c, FILE *out)
 }
 
 void
-check_free(struct check *c)
+health_free(struct health *c)
 {
 	if (c == NULL)
 		return;

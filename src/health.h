@@ -1,24 +1,20 @@
 /*
- * check.h - the health check: check.command run periodically through
+ * health.h - the health check: check.command run periodically through
  * /bin/sh -c; `fall` failures in a row make the node unhealthy (ineligible),
  * `rise` successes in a row make it healthy again.
- *
- * Note: tests/check.h (the CHECK() helper) has the same file name. Source
- * files in src/ get this one with #include "check.h"; a test that needs
- * both includes "../src/check.h". The include guards differ.
  */
-#ifndef EIPFLOATD_HEALTHCHECK_H
-#define EIPFLOATD_HEALTHCHECK_H
+#ifndef EIPFLOATD_HEALTH_H
+#define EIPFLOATD_HEALTH_H
 
 #include <ev.h>
 #include <stdio.h>
 
 #include "config.h"
 
-enum check_health {
-	CHECK_UNKNOWN,	 /* no result yet */
-	CHECK_HEALTHY,	 /* eligible */
-	CHECK_UNHEALTHY, /* ineligible */
+enum health_status {
+	HEALTH_UNKNOWN,	 /* no result yet */
+	HEALTH_HEALTHY,	 /* eligible */
+	HEALTH_UNHEALTHY, /* ineligible */
 };
 
 /*
@@ -33,24 +29,24 @@ enum check_health {
  * After that: HEALTHY turns UNHEALTHY after `fall` consecutive failures,
  * UNHEALTHY turns HEALTHY after `rise` consecutive successes.
  */
-struct check_counter {
+struct health_counter {
 	unsigned fall, rise; /* 0 is taken as 1 */
 	unsigned oks, fails; /* current run of consecutive results */
-	enum check_health health;
+	enum health_status health;
 };
 
-void check_counter_init(struct check_counter *c, unsigned fall, unsigned rise);
+void health_counter_init(struct health_counter *c, unsigned fall, unsigned rise);
 /* Count one result (ok != 0: success); 1 if c->health changed, else 0. */
-int check_count(struct check_counter *c, int ok);
+int health_count(struct health_counter *c, int ok);
 
 /*
  * Health changed: `reason` says why ("check failed 3 times: exit 7: curl:
  * (7) Failed to connect"). The change is also logged here, at notice.
  */
-typedef void (*check_cb)(void *arg, enum check_health health,
+typedef void (*health_cb)(void *arg, enum health_status health,
 			 const char *reason);
 
-struct check;
+struct health;
 
 /*
  * Copies what it needs from cfg. With a check.command the first run starts
@@ -61,8 +57,8 @@ struct check;
  * callback). `loop` must be the default loop. NULL only when out of
  * memory.
  */
-struct check *check_new(struct ev_loop *loop, const struct config *cfg,
-			check_cb on_change, void *arg);
+struct health *health_new(struct ev_loop *loop, const struct config *cfg,
+			health_cb on_change, void *arg);
 
 /*
  * Take a reloaded configuration. A changed command kills a run of the old
@@ -70,15 +66,15 @@ struct check *check_new(struct ev_loop *loop, const struct config *cfg,
  * until the new command's results move it (fall/rise). No command any more
  * means HEALTHY (reported through the callback if that is a change).
  */
-void check_reload(struct check *c, const struct config *cfg);
+void health_reload(struct health *c, const struct config *cfg);
 
-enum check_health check_state(const struct check *c);
-const char *check_health_name(enum check_health health);
+enum health_status health_current(const struct health *c);
+const char *health_status_name(enum health_status health);
 
 /* State dump lines: health, runs in a row, last result, output, when. */
-void check_dump(const struct check *c, FILE *out);
+void health_dump(const struct health *c, FILE *out);
 
 /* Kills a running check (process group, SIGKILL) and frees. NULL is ok. */
-void check_free(struct check *c);
+void health_free(struct health *c);
 
 #endif

@@ -1,0 +1,97 @@
+/*
+ * resource_driver.h - what one resource type implements (resource_eip.c,
+ * resource_file.c) and what the group (resource.c) gives it. Adding a type
+ * is a new resource_<type>.c with one `struct resource_driver` and its row
+ * in resource.c's driver table, keyed by the configuration's type name.
+ */
+#ifndef EIPFLOATD_RESOURCE_DRIVER_H
+#define EIPFLOATD_RESOURCE_DRIVER_H
+
+#include "config.h"
+#include "resource.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ec2_ctx;
+
+/* Who is who, as far as the group knows now (the peer's id may arrive late). */
+struct resource_ids {
+	char self_name[CONFIG_NAME_MAX];
+	char peer_name[CONFIG_NAME_MAX];
+	char self_instance[CONFIG_ID_MAX];
+	char peer_instance[CONFIG_ID_MAX];
+	char self_eni[CONFIG_ID_MAX];
+	char peer_eni[CONFIG_ID_MAX];
+};
+
+/* One configured resource. The group owns it; the driver keeps priv. */
+struct resource_item {
+	struct resource_set *set;
+	const struct resource_driver *drv;
+	struct config_resource cfg;
+	const struct resource_ids *ids;
+	struct ec2_ctx *ec2; /* NULL unless drv->needs_aws */
+	char name[CONFIG_PATH_MAX]; /* for logs and the dump */
+	void *priv;
+
+	/* the last verified (or acquired) owner */
+	enum resource_owner owner;
+	char owner_id[CONFIG_NAME_MAX]; /* instance id (eip), node (file) */
+	uint64_t seen_wall_ms;		/* 0 = never */
+	uint64_t seen_mono_ms;
+	const char *seen_by; /* "describe", "associate", "read", ... */
+
+	/* the last acquisition, for the one log line the group writes */
+	unsigned attempts;
+	uint64_t elapsed_ms;
+
+	unsigned owes; /* 1u << op: the group waits for that answer */
+};
+
+enum resource_op {
+	RESOURCE_OP_PREPARE,
+	RESOURCE_OP_VERIFY,
+	RESOURCE_OP_ACQUIRE,
+};
+#define RESOURCE_NOPS 3
+
+/*
+ * A driver answers each of prepare, verify and acquire exactly once with
+ * resource_item_done(), from the loop or from inside the call (the group
+ * defers its own callback either way). verify records its finding with
+ * resource_item_seen() first. Failures are returned in `why`, not logged:
+ * the layer that decides logs them.
+ */
+struct resource_driver {
+	const char *type; /* the configuration's type name */
+	int needs_aws;	  /* the EC2 client, this instance's identity */
+	/* NULL members are "nothing to do". */
+	/* Fill it->name, allocate it->priv; -1 only when out of memory. */
+	int (*init)(struct resource_item *it);
+	void (*fini)(struct resource_item *it);
+	/*
+	 * prepare and verify get every item of the type at once, so that one
+	 * API call can answer for all (one DescribeAddresses for every EIP);
+	 * each item is still answered on its own.
+	 */
+	/* Resolve what verify needs (NULL: nothing). Only with needs_aws. */
+	void (*prepare)(struct resource_item *const *items, unsigned n);
+	void (*verify)(struct resource_item *const *items, unsigned n);
+	/* Make it this node's; it->attempts, it->elapsed_ms when done. */
+	void (*acquire)(struct resource_item *it);
+	/* Drop any request in flight; no resource_item_done() follows. */
+	void (*cancel)(struct resource_item *it);
+	/* Dump text after the owner ("" or ", associate in flight"). */
+	void (*describe)(const struct resource_item *it, char *buf, size_t len);
+};
+
+extern const struct resource_driver resource_eip_driver;
+extern const struct resource_driver resource_file_driver;
+
+void resource_item_seen(struct resource_item *it, enum resource_owner owner,
+			const char *id, const char *by);
+void resource_item_done(struct resource_item *it, enum resource_op op, int rc,
+			const char *why);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * resource_setup.h - the resource layer as the daemon sees it: it owns
+ * "ready or not". Before the group can verify or acquire, what the EC2
+ * client needs must be known: this instance's id and region (from the
+ * configuration, else IMDS), the endpoint, and the drivers' preparation
+ * (public_ip -> allocation id). That runs asynchronously, retried with
+ * backoff.h until it works; verify and acquire asked for meanwhile wait
+ * here and run once it is ready.
+ */
+#ifndef EIPFLOATD_RESOURCE_SETUP_H
+#define EIPFLOATD_RESOURCE_SETUP_H
+
+#include "resource.h"
+
+#include <stdio.h>
+
+struct ev_loop;
+struct config;
+struct creds_ctx;
+struct resource_setup;
+
+struct resource_setup_ops {
+	void *arg;
+	resource_verify_cb on_owner;  /* answer to resource_setup_verify */
+	resource_done_cb on_acquired; /* answer to resource_setup_acquire */
+};
+
+/* The HTTP, IMDS and credential clients when a driver needs AWS. */
+struct resource_setup *resource_setup_new(struct ev_loop *loop,
+					  const struct config *cfg,
+					  const struct resource_setup_ops *ops);
+/* Start the set-up (identity, endpoint, preparation). */
+void resource_setup_start(struct resource_setup *rs);
+void resource_setup_free(struct resource_setup *rs);
+
+/* Ask the group; held until the set-up is done, then run. */
+void resource_setup_verify(struct resource_setup *rs);
+void resource_setup_acquire(struct resource_setup *rs);
+/* Drop a waiting or running acquisition and any request in flight. */
+void resource_setup_cancel(struct resource_setup *rs);
+
+/* The peer's instance id, from its heartbeats; logged when it changes. */
+void resource_setup_peer_instance(struct resource_setup *rs, const char *id);
+const char *resource_setup_self_instance(const struct resource_setup *rs);
+const char *resource_setup_peer(const struct resource_setup *rs);
+
+/* The group (NULL before the set-up made it) and the credentials (NULL
+ * without AWS), for the status snapshot. */
+const struct resource_set *
+resource_setup_group(const struct resource_setup *rs);
+const struct creds_ctx *resource_setup_creds(const struct resource_setup *rs);
+
+/* Dump lines: aws, aws setup, credentials, http, then the group's. */
+void resource_setup_dump(const struct resource_setup *rs, FILE *out);
+
+#endif
