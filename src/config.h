@@ -90,6 +90,9 @@ struct config {
 	struct config_resource resources[CONFIG_MAX_RESOURCES];
 	unsigned nresources;
 
+	/* metrics; "" = no textfile */
+	char metrics_textfile[CONFIG_PATH_MAX];
+
 	/* monitor */
 	unsigned monitor_interval_ms;
 

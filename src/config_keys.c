@@ -379,6 +379,12 @@ static const struct config_key monitor_keys[] = {
 	 3600000, 10000),
 };
 
+static const struct config_key metrics_keys[] = {
+    {.name = "textfile", .kind = CONFIG_KIND_PATH,
+     .offset = offsetof(struct config, metrics_textfile),
+     .size = SIZE(struct config, metrics_textfile)},
+};
+
 static const struct config_key check_keys[] = {
     STR("command", struct config, check_command, NULL),
     UINT("interval_ms", struct config, check_interval_ms, 100,
@@ -425,6 +431,7 @@ const struct config_section config_schema[] = {
      .nvariants = LEN(resource_types), .variant_of = resource_type,
      .set_variant = set_resource_type},
     GROUP("monitor", monitor_keys, 0),
+    GROUP("metrics", metrics_keys, 0),
     GROUP("check", check_keys, 0),
     GROUP("hooks", hooks_keys, 0),
 };

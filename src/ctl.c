@@ -286,8 +286,8 @@ ctl_open(struct ev_loop *loop, const char *runtime_dir, ctl_handler handler,
 	}
 	if (remove_stale(ctl->path, err, errlen) == -1)
 		goto fail;
-	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			 0);
+	ctl->fd =
+	    socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->fd == -1)
 		goto fail_errno;
 	memset(&sun, 0, sizeof(sun));

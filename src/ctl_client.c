@@ -4,6 +4,7 @@
  * the operator's command, not the daemon.
  */
 #include "ctl_client.h"
+#include "checkaws.h"
 #include "ctl.h"
 #include "daemon.h"
 
@@ -23,9 +24,9 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: eipfloatd status [--json] [--runtime-dir DIR]\n"
-		"       eipfloatd metrics [--runtime-dir DIR]\n");
+	fprintf(out, "usage: eipfloatd status [--json] [--runtime-dir DIR]\n"
+		     "       eipfloatd metrics [--runtime-dir DIR]\n"
+		     "       eipfloatd check-aws [-c FILE] [-n NAME]\n");
 }
 
 static int
@@ -37,8 +38,9 @@ connect_daemon(const char *dir, int *fd_out)
 	int fd;
 
 	if (ctl_socket_path(dir, path, sizeof(path)) == -1) {
-		fprintf(stderr, "eipfloatd: runtime directory %s: path too "
-				"long for a socket\n",
+		fprintf(stderr,
+			"eipfloatd: runtime directory %s: path too "
+			"long for a socket\n",
 			dir);
 		return CTL_EXIT_USAGE;
 	}
@@ -120,8 +122,8 @@ read_answer(int fd, const char *what)
 			break;
 		if (len == cap) {
 			char *bigger = cap > CTL_RESPONSE_MAX
-					       ? NULL
-					       : realloc(buf, cap * 2);
+					   ? NULL
+					   : realloc(buf, cap * 2);
 
 			if (bigger == NULL) {
 				free(buf);
@@ -181,10 +183,10 @@ static int
 ctl_query(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"runtime-dir", required_argument, NULL, 'R'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"runtime-dir", required_argument, NULL, 'R'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = DAEMON_DEFAULT_RUNTIME_DIR;
 	struct ctl_request req = {.cmd = CTL_CMD_STATUS};
@@ -225,9 +227,11 @@ ctl_client_main(int argc, char **argv)
 {
 	if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "metrics") == 0)
 		return ctl_query(argc, argv);
+	if (strcmp(argv[0], "check-aws") == 0)
+		return checkaws_main(argc, argv);
 	fprintf(stderr,
-		"eipfloatd: unknown subcommand \"%s\" (status, metrics; "
-		"see eipfloatd(8))\n",
+		"eipfloatd: unknown subcommand \"%s\" (status, metrics, "
+		"check-aws; see eipfloatd(8))\n",
 		argv[0]);
 	return CTL_EXIT_USAGE;
 }

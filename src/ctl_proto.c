@@ -12,9 +12,9 @@ static const struct {
 	const char *line;
 	enum ctl_command cmd;
 } commands[] = {
-	{"status", CTL_CMD_STATUS},
-	{"status json", CTL_CMD_STATUS_JSON},
-	{"metrics", CTL_CMD_METRICS},
+    {"status", CTL_CMD_STATUS},
+    {"status json", CTL_CMD_STATUS_JSON},
+    {"metrics", CTL_CMD_METRICS},
 };
 
 static int
@@ -44,8 +44,8 @@ enum ctl_parse
 ctl_parse_request(const char *buf, size_t len, struct ctl_request *req,
 		  size_t *used, char *err, size_t errlen)
 {
-	const char *nl = memchr(buf, '\n', len < CTL_REQUEST_MAX ? len
-								 : CTL_REQUEST_MAX);
+	const char *nl =
+	    memchr(buf, '\n', len < CTL_REQUEST_MAX ? len : CTL_REQUEST_MAX);
 	size_t n;
 
 	if (nl == NULL) {
@@ -99,8 +99,8 @@ enum ctl_parse
 ctl_parse_header(const char *buf, size_t len, int *ok, size_t *body_len,
 		 size_t *used, char *err, size_t errlen)
 {
-	const char *nl = memchr(buf, '\n', len < CTL_HEADER_MAX ? len
-								: CTL_HEADER_MAX);
+	const char *nl =
+	    memchr(buf, '\n', len < CTL_HEADER_MAX ? len : CTL_HEADER_MAX);
 	const char *p;
 	size_t v = 0, digits = 0;
 

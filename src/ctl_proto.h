@@ -41,8 +41,7 @@ enum ctl_parse ctl_parse_request(const char *buf, size_t len,
 				 char *err, size_t errlen);
 
 /* The request line for req (with its newline) into buf; its length. */
-size_t ctl_format_request(const struct ctl_request *req, char *buf,
-			  size_t len);
+size_t ctl_format_request(const struct ctl_request *req, char *buf, size_t len);
 
 /* "OK <n>\n" / "ERR <n>\n" into buf (>= CTL_HEADER_MAX); its length. */
 size_t ctl_frame_header(int ok, size_t body_len, char *buf, size_t len);

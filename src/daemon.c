@@ -7,7 +7,6 @@
 #include "daemon.h"
 #include "health.h"
 #include "config.h"
-#include "creds.h"
 #include "ctl.h"
 #include "dump.h"
 #include "elect.h"
@@ -15,11 +14,13 @@
 #include "hooks.h"
 #include "link.h"
 #include "log.h"
+#include "loop.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "resource.h"
 #include "resource_setup.h"
 #include "status.h"
+#include "textfile.h"
 #include "util.h"
 
 #include <errno.h>
@@ -34,6 +35,7 @@
 
 #define LEAVE_COPIES 3
 #define STOP_GRACE_MS 2000
+#define METRICS_TEXTFILE_MS 5000
 
 struct daemon {
 	const struct daemon_options *opt;
@@ -57,6 +59,7 @@ struct daemon {
 	struct hooks *hooks;
 	struct health *health;
 	struct ctl *ctl;
+	struct loop_defer metrics_timer; /* metrics.textfile */
 
 	/* the resources, and the AWS set-up they wait for */
 	struct resource_setup *res;
@@ -147,37 +150,19 @@ hook_role(enum elect_role role)
 static void
 run_hook(struct daemon *d, const struct elect_actions *a)
 {
-	char resources[512] = "";
-	size_t off = 0;
+	char resources[512];
+	/* The hook is told old and new state apart; the reason is the why. */
 	struct hooks_event he = {
 		.old_state = elect_role_name(a->from),
 		.new_state = elect_role_name(a->to),
-		.reason = a->reason,
+		.reason = a->reason + a->why,
 		.term = elect_term(&d->el),
 		.resources = resources,
 	};
 
-	char prefix[64];
-
 	if (a->to == ELECT_STARTING)
 		return;
-	/* The hook is told old and new state apart; the reason is the why. */
-	snprintf(prefix, sizeof(prefix), "%s -> %s: ", he.old_state,
-		 he.new_state);
-	if (strncmp(he.reason, prefix, strlen(prefix)) == 0)
-		he.reason += strlen(prefix);
-	for (unsigned i = 0; i < d->cfg.nresources && off < sizeof(resources);
-	     i++) {
-		const struct config_resource *r = &d->cfg.resources[i];
-		const char *id = r->allocation_id[0] ? r->allocation_id
-			       : r->public_ip[0]     ? r->public_ip
-						     : r->path;
-		int n = snprintf(resources + off, sizeof(resources) - off,
-				 "%s%s", off ? " " : "", id);
-
-		if (n > 0)
-			off += (size_t)n;
-	}
+	resource_config_ids(&d->cfg, resources, sizeof(resources));
 	hooks_run(d->hooks, hook_role(a->to), &he);
 }
 
@@ -202,8 +187,7 @@ apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 			.message_id = LOG_ID_STATE_CHANGE,
 			.state = elect_role_name(a->to),
 			.from = elect_role_name(a->from),
-			.reason = strstr(a->reason, ": ") ? strstr(a->reason, ": ") + 2
-							   : a->reason,
+			.reason = a->reason + a->why,
 			.peer = d->cfg.nodes[d->cfg.peer].name,
 			.has_term = 1,
 			.term = elect_term(&d->el),
@@ -458,8 +442,6 @@ static void
 status_fill(const struct daemon *d, struct status_snapshot *s)
 {
 	const struct config *c = &d->cfg;
-	const struct resource_set *group;
-	const struct creds_ctx *creds;
 	uint64_t now = util_now_ms();
 
 	memset(s, 0, sizeof(*s));
@@ -481,7 +463,6 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->peer_priority = elect_peer(&d->el)->priority;
 	s->peer_healthy = elect_peer(&d->el)->eligible;
 	s->peer_term = elect_peer(&d->el)->term;
-	s->peer_instance = resource_setup_peer(d->res);
 	s->nlinks = d->links_open ? d->links.nlinks : 0;
 	for (unsigned i = 0; i < s->nlinks; i++) {
 		const struct link *l = &d->links.links[i];
@@ -499,36 +480,11 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 		for (int e = 0; e < WIRE_ERR_COUNT; e++)
 			s->rejected_by[e] += l->rejected_by[e];
 	}
-	group = resource_setup_group(d->res);
-	creds = resource_setup_creds(d->res);
-	s->nresources = group ? resource_count(group) : 0;
-	for (unsigned i = 0; i < s->nresources; i++) {
-		struct status_resource *r = &s->resources[i];
-		struct resource_info ri;
-
-		resource_info(group, i, &ri);
-		util_strlcpy(r->id, ri.id, sizeof(r->id));
-		r->type = ri.type;
-		r->owner = resource_owner_name(ri.owner);
-		util_strlcpy(r->owner_id, ri.owner_id, sizeof(r->owner_id));
-		r->verified_at_ms = ri.seen_wall_ms;
-	}
-	s->have_aws = creds != NULL;
-	if (creds) {
-		s->creds_source =
-			creds_source_name(creds_current_source(creds));
-		s->creds_expiry_ms = creds_current_expiration(creds);
-	}
+	resource_setup_status(d->res, s);
 	memcpy(s->transitions_to, d->transitions_to,
 	       sizeof(s->transitions_to));
 	s->failovers = d->failovers;
 	s->last_failover_ms = d->last_acquire_ms;
-	if (group && resource_ec2(group)) {
-		s->have_ec2 = 1;
-		for (int a = 0; a < EC2_NACTIONS; a++)
-			s->ec2[a] = *ec2_get_counters(resource_ec2(group),
-						      (enum ec2_action)a);
-	}
 }
 
 /*
@@ -569,6 +525,32 @@ on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * metrics.textfile: the same text as `eipfloatd metrics`, replaced
+ * atomically every few seconds for node_exporter's textfile collector.
+ */
+static void
+on_metrics_timer(void *arg)
+{
+	struct daemon *d = arg;
+	struct status_snapshot snap;
+	char *text = NULL, err[512];
+	size_t len = 0;
+
+	loop_defer_after(&d->metrics_timer, METRICS_TEXTFILE_MS);
+	if (d->cfg.metrics_textfile[0] == '\0')
+		return;
+	status_fill(d, &snap);
+	if (status_metrics(&snap, &text, &len) == -1) {
+		log_warn("metrics textfile: out of memory");
+		return;
+	}
+	if (textfile_replace(d->cfg.metrics_textfile, text, len, err,
+			     sizeof(err)) == -1)
+		log_warn("metrics textfile: %s", err);
+	free(text);
 }
 
 static void
@@ -647,6 +629,8 @@ modules_open(struct daemon *d)
 			  sizeof(err));
 	if (d->ctl == NULL)
 		log_warn("%s; `eipfloatd status` will not work", err);
+	loop_defer_init(&d->metrics_timer, d->loop, on_metrics_timer, d);
+	loop_defer_soon(&d->metrics_timer);
 	resource_setup_start(d->res);
 	return 0;
 }
@@ -658,6 +642,10 @@ modules_close(struct daemon *d)
 	ev_timer_stop(d->loop, &d->stop_timer);
 	ctl_close(d->ctl);
 	d->ctl = NULL;
+	/* A stopped daemon's last metrics must not look current. */
+	loop_defer_cancel(&d->metrics_timer);
+	if (d->cfg.metrics_textfile[0])
+		unlink(d->cfg.metrics_textfile);
 	if (d->links_open)
 		link_close(&d->links);
 	d->links_open = 0;

@@ -304,6 +304,9 @@ change(struct elect_state *st, enum elect_role to, uint64_t now,
 	n = snprintf(out->reason, sizeof(out->reason),
 		     "%s -> %s: ", elect_role_name(st->role),
 		     elect_role_name(to));
+	if (n < 0 || (size_t)n >= sizeof(out->reason))
+		n = 0;
+	out->why = (unsigned)n;
 	va_start(ap, fmt);
 	vsnprintf(out->reason + n, sizeof(out->reason) - (size_t)n, fmt, ap);
 	va_end(ap);

@@ -150,6 +150,8 @@ struct elect_actions {
 	 */
 	enum elect_level level;
 	char reason[ELECT_REASON_MAX];
+	/* reason + why: the same without "STANDBY -> ACTIVE: " (hooks, fields) */
+	unsigned why;
 };
 
 enum elect_contest {

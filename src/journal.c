@@ -28,8 +28,7 @@ valid_name(const char *s)
 }
 
 size_t
-journal_encode(const struct journal_field *f, unsigned n, char *buf,
-	       size_t len)
+journal_encode(const struct journal_field *f, unsigned n, char *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -109,7 +108,7 @@ journal_send(const struct journal_field *f, unsigned n)
 		return -1;
 	/* Never wait: a journal that is not reading loses lines to stderr. */
 	return send(journal_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
-			       (ssize_t)len
-		       ? 0
-		       : -1;
+		       (ssize_t)len
+		   ? 0
+		   : -1;
 }

@@ -82,6 +82,26 @@ driver_for(enum config_resource_type type)
 	return NULL;
 }
 
+void
+resource_config_ids(const struct config *cfg, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < cfg->nresources && off < len; i++) {
+		const struct config_resource *r = &cfg->resources[i];
+		const char *id = r->allocation_id[0] ? r->allocation_id
+			       : r->public_ip[0]     ? r->public_ip
+						     : r->path;
+		int n = snprintf(buf + off, len - off, "%s%s", off ? " " : "",
+				 id);
+
+		if (n > 0)
+			off += (size_t)n;
+	}
+}
+
 int
 resource_type_needs_aws(enum config_resource_type type)
 {

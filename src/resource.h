@@ -31,6 +31,9 @@ enum resource_owner {
 
 const char *resource_owner_name(enum resource_owner owner);
 
+/* "eipalloc-0abc 52.1.2.3": the configured ids, for the hooks. */
+void resource_config_ids(const struct config *cfg, char *buf, size_t len);
+
 /* Whether resources of this type need the EC2 API (and IMDS, credentials). */
 int resource_type_needs_aws(enum config_resource_type type);
 

@@ -12,6 +12,7 @@
 #include "imds.h"
 #include "log.h"
 #include "loop.h"
+#include "status.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -279,18 +280,6 @@ resource_setup_peer(const struct resource_setup *rs)
 	return rs->peer_instance;
 }
 
-const struct resource_set *
-resource_setup_group(const struct resource_setup *rs)
-{
-	return rs->res;
-}
-
-const struct creds_ctx *
-resource_setup_creds(const struct resource_setup *rs)
-{
-	return rs->creds;
-}
-
 static void
 dump_aws(const struct resource_setup *rs, FILE *out)
 {
@@ -328,4 +317,37 @@ resource_setup_dump(const struct resource_setup *rs, FILE *out)
 		dump_aws(rs, out);
 	if (rs->res)
 		resource_dump(rs->res, out);
+}
+
+void
+resource_setup_status(const struct resource_setup *rs,
+		      struct status_snapshot *s)
+{
+	const struct resource_set *group = rs->res;
+	const struct ec2_ctx *ec2 = group ? resource_ec2(group) : NULL;
+
+	s->peer_instance = rs->peer_instance;
+	s->nresources = group ? resource_count(group) : 0;
+	for (unsigned i = 0; i < s->nresources; i++) {
+		struct status_resource *r = &s->resources[i];
+		struct resource_info ri;
+
+		resource_info(group, i, &ri);
+		util_strlcpy(r->id, ri.id, sizeof(r->id));
+		r->type = ri.type;
+		r->owner = resource_owner_name(ri.owner);
+		util_strlcpy(r->owner_id, ri.owner_id, sizeof(r->owner_id));
+		r->verified_at_ms = ri.seen_wall_ms;
+	}
+	s->have_aws = rs->creds != NULL;
+	if (rs->creds) {
+		s->creds_source =
+			creds_source_name(creds_current_source(rs->creds));
+		s->creds_expiry_ms = creds_current_expiration(rs->creds);
+	}
+	if (ec2 != NULL) {
+		s->have_ec2 = 1;
+		for (int a = 0; a < EC2_NACTIONS; a++)
+			s->ec2[a] = *ec2_get_counters(ec2, (enum ec2_action)a);
+	}
 }

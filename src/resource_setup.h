@@ -44,11 +44,10 @@ void resource_setup_peer_instance(struct resource_setup *rs, const char *id);
 const char *resource_setup_self_instance(const struct resource_setup *rs);
 const char *resource_setup_peer(const struct resource_setup *rs);
 
-/* The group (NULL before the set-up made it) and the credentials (NULL
- * without AWS), for the status snapshot. */
-const struct resource_set *
-resource_setup_group(const struct resource_setup *rs);
-const struct creds_ctx *resource_setup_creds(const struct resource_setup *rs);
+/* Its part of the status snapshot: resources, credentials, EC2 counters. */
+struct status_snapshot;
+void resource_setup_status(const struct resource_setup *rs,
+			   struct status_snapshot *s);
 
 /* Dump lines: aws, aws setup, credentials, http, then the group's. */
 void resource_setup_dump(const struct resource_setup *rs, FILE *out);

@@ -30,8 +30,8 @@ peer_json(const struct status_snapshot *s)
 	json_object_set_new(p, "name", json_string(s->peer_name));
 	json_object_set_new(p, "state",
 			    s->peer_known
-				    ? json_string(elect_role_name(s->peer_state))
-				    : json_null());
+				? json_string(elect_role_name(s->peer_state))
+				: json_null());
 	json_object_set_new(p, "alive", json_boolean(s->peer_alive));
 	json_object_set_new(p, "priority",
 			    s->peer_known ? json_integer(s->peer_priority)
@@ -40,8 +40,9 @@ peer_json(const struct status_snapshot *s)
 			    s->peer_known ? json_boolean(s->peer_healthy)
 					  : json_null());
 	json_object_set_new(p, "term",
-			    s->peer_known ? json_integer((json_int_t)s->peer_term)
-					  : json_null());
+			    s->peer_known
+				? json_integer((json_int_t)s->peer_term)
+				: json_null());
 	json_object_set_new(p, "instance",
 			    s->peer_instance[0] ? json_string(s->peer_instance)
 						: json_null());
@@ -64,7 +65,8 @@ links_json(const struct status_snapshot *s)
 		json_object_set_new(o, "rtt_seconds",
 				    l->have_rtt ? json_real(l->rtt_ms / 1000.)
 						: json_null());
-		json_object_set_new(o, "sent", json_integer((json_int_t)l->sent));
+		json_object_set_new(o, "sent",
+				    json_integer((json_int_t)l->sent));
 		json_object_set_new(o, "received",
 				    json_integer((json_int_t)l->received));
 		json_object_set_new(o, "rejected",
@@ -114,8 +116,8 @@ counters_json(const struct status_snapshot *s)
 			    json_integer((json_int_t)s->failovers));
 	json_object_set_new(c, "last_failover_seconds",
 			    s->last_failover_ms
-				    ? json_real(s->last_failover_ms / 1000.)
-				    : json_null());
+				? json_real(s->last_failover_ms / 1000.)
+				: json_null());
 	for (int e = 0; e < WIRE_ERR_COUNT; e++)
 		if (s->rejected_by[e])
 			json_object_set_new(
@@ -176,7 +178,7 @@ status_json(const struct status_snapshot *s)
 	}
 	json_object_set_new(o, "counters", counters_json(s));
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-				     JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+				 JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	return text;
 }
@@ -235,7 +237,8 @@ links_metrics(FILE *f, const struct status_snapshot *s)
 	family(f, "eipfloatd_packets_rejected_total", "counter",
 	       "Packets dropped (malformed, unauthenticated, replayed, ...).");
 	for (int e = 0; e < WIRE_ERR_COUNT; e++)
-		fprintf(f, "eipfloatd_packets_rejected_total{reason=\"%s\"} %lu\n",
+		fprintf(f,
+			"eipfloatd_packets_rejected_total{reason=\"%s\"} %lu\n",
 			wire_err_name((enum wire_err)e), s->rejected_by[e]);
 }
 
@@ -249,9 +252,8 @@ aws_metrics(FILE *f, const struct status_snapshot *s)
 		       "EC2 API calls by action and outcome (retried counts "
 		       "the attempts after the first).");
 		for (int a = 0; a < EC2_NACTIONS; a++) {
-			const unsigned long v[] = {s->ec2[a].ok,
-						   s->ec2[a].retried,
-						   s->ec2[a].failed};
+			const unsigned long v[] = {
+			    s->ec2[a].ok, s->ec2[a].retried, s->ec2[a].failed};
 
 			for (int o = 0; o < 3; o++)
 				fprintf(f,
@@ -290,7 +292,8 @@ status_metrics(const struct status_snapshot *s, char **out, size_t *len)
 	       "1 for the state this node is in, 0 for the others.");
 	for (int r = 0; r < STATUS_ROLES; r++)
 		fprintf(f, "eipfloatd_state{state=\"%s\"} %d\n",
-			elect_role_name((enum elect_role)r), (int)s->state == r);
+			elect_role_name((enum elect_role)r),
+			(int)s->state == r);
 	family(f, "eipfloatd_term", "gauge", "Election term (epoch).");
 	fprintf(f, "eipfloatd_term %llu\n", (unsigned long long)s->term);
 	family(f, "eipfloatd_healthy", "gauge",

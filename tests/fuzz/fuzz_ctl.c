@@ -36,10 +36,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
-	switch (ctl_parse_header(buf, size, &ok, &body, &used, err,
-				 sizeof(err))) {
+	switch (
+	    ctl_parse_header(buf, size, &ok, &body, &used, err, sizeof(err))) {
 	case CTL_PARSE_OK:
-		if (body > CTL_RESPONSE_MAX || used > size || (ok != 0 && ok != 1))
+		if (body > CTL_RESPONSE_MAX || used > size ||
+		    (ok != 0 && ok != 1))
 			abort();
 		break;
 	case CTL_PARSE_MORE:

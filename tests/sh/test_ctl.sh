@@ -20,8 +20,10 @@ heartbeat = { interval_ms = 50; timeout_ms = 300; ports = [ $port ]; };
 election = { startup_wait_ms = 300; };
 aws = { endpoint = "http://127.0.0.1:9"; imds_endpoint = "http://127.0.0.1:9"; };
 resources = ( { type = "file"; path = "$T/owner"; } );
+metrics = { textfile = "$T/prom/eipfloatd.prom"; };
 CONF
 run="$T/run"
+mkdir "$T/prom"
 
 out=$("$EIPFLOATD" status --runtime-dir "$run" 2>&1); rc=$?
 check "status_not_running_exits_3" [ "$rc" -eq 3 ]
@@ -92,6 +94,28 @@ res = [s for s in fams["eipfloatd_resource_owned"].samples]
 assert len(res) == 1 and res[0].value == 1, res
 PY
 
+# metrics.textfile: the same exposition, replaced atomically (a new inode
+# each time, and a reader never sees a partial file)
+prom="$T/prom/eipfloatd.prom"
+check "textfile_written" wait_for 10 test -s "$prom"
+check "textfile_atomic_replacement" "$PYTHON3" - "$prom" <<'PY'
+import os, sys, time
+from prometheus_client.parser import text_string_to_metric_families
+path, inodes, reads = sys.argv[1], set(), 0
+end = time.time() + 12
+while time.time() < end and len(inodes) < 3:
+    with open(path) as f:
+        inodes.add(os.fstat(f.fileno()).st_ino)
+        text = f.read()
+    assert text.endswith("\n") and "eipfloatd_resource_owned{" in text, text[-200:]
+    fams = {m.name for m in text_string_to_metric_families(text)}
+    assert "eipfloatd_state" in fams and "eipfloatd_link_up" in fams, fams
+    reads += 1
+    time.sleep(0.005)
+assert len(inodes) >= 3, ("not replaced", inodes, reads)
+PY
+check "textfile_no_temporary_left" wait_for 3 sh -c "[ \"\$(ls '$T/prom')\" = eipfloatd.prom ]"
+
 sent_count() { # heartbeats sent on link 0, from status
 	"$EIPFLOATD" status --runtime-dir "$run" |
 		sed -n 's/^link 0 .*sent[= ]\([0-9]*\).*/\1/p'
@@ -152,6 +176,7 @@ kill -TERM $dpid
 wait $dpid; rc=$?
 check "sigterm_exits_0" [ "$rc" -eq 0 ]
 check "control_socket_removed_at_exit" test ! -e "$run/ctl"
+check "textfile_removed_at_exit" test ! -e "$T/prom/eipfloatd.prom"
 "$EIPFLOATD" status --runtime-dir "$run" >/dev/null 2>&1; rc=$?
 check "status_after_stop_exits_3" [ "$rc" -eq 3 ]
 

@@ -20,9 +20,9 @@ static void
 every_request_round_trips(void)
 {
 	static const struct ctl_request reqs[] = {
-		{CTL_CMD_STATUS},
-		{CTL_CMD_STATUS_JSON},
-		{CTL_CMD_METRICS},
+	    {CTL_CMD_STATUS},
+	    {CTL_CMD_STATUS_JSON},
+	    {CTL_CMD_METRICS},
 	};
 	char line[CTL_REQUEST_MAX];
 	struct ctl_request got;
@@ -67,8 +67,8 @@ garbage_is_refused(void)
 	CHECK(parse(" status\n", &r, &used) == CTL_PARSE_ERROR);
 	CHECK(parse("status\r\n", &r, &used) == CTL_PARSE_ERROR);
 	CHECK(parse("\x01\x02", &r, &used) == CTL_PARSE_ERROR);
-	CHECK(ctl_parse_request("st\0tus\n", 7, &r, &used, err,
-				sizeof(err)) == CTL_PARSE_ERROR);
+	CHECK(ctl_parse_request("st\0tus\n", 7, &r, &used, err, sizeof(err)) ==
+	      CTL_PARSE_ERROR);
 	memset(big, 'a', sizeof(big));
 	CHECK(ctl_parse_request(big, sizeof(big), &r, &used, err,
 				sizeof(err)) == CTL_PARSE_ERROR);
@@ -90,11 +90,11 @@ answer_header_round_trips_and_is_bounded(void)
 	TEST("answer_header_round_trips_and_is_bounded");
 	n = ctl_frame_header(1, 1234, h, sizeof(h));
 	CHECK(ctl_parse_header(h, n, &ok, &body, &used, err, sizeof(err)) ==
-		      CTL_PARSE_OK &&
+		  CTL_PARSE_OK &&
 	      ok == 1 && body == 1234 && used == n);
 	n = ctl_frame_header(0, 0, h, sizeof(h));
 	CHECK(ctl_parse_header(h, n, &ok, &body, &used, err, sizeof(err)) ==
-		      CTL_PARSE_OK &&
+		  CTL_PARSE_OK &&
 	      ok == 0 && body == 0);
 	CHECK(ctl_parse_header("OK 12", 5, &ok, &body, &used, err,
 			       sizeof(err)) == CTL_PARSE_MORE);

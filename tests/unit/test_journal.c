@@ -12,7 +12,7 @@ static void
 plain_fields_are_name_equals_value(void)
 {
 	struct journal_field f[] = {
-		{"PRIORITY", "5"}, {"MESSAGE", "hello"}, {"MESSAGE_ID", NULL}};
+	    {"PRIORITY", "5"}, {"MESSAGE", "hello"}, {"MESSAGE_ID", NULL}};
 	char buf[128];
 	size_t n = journal_encode(f, 3, buf, sizeof(buf));
 

@@ -1,0 +1,55 @@
+/*
+ * textfile.c - atomic replacement of a small file (the metrics textfile).
+ */
+#include "textfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+textfile_replace(const char *path, const char *data, size_t len, char *err,
+		 size_t errlen)
+{
+	char tmp[PATH_MAX];
+	size_t off = 0;
+	int fd, n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	/* A stale temporary (a crash mid-write) must not block us forever. */
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		goto fail;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd == -1)
+		goto fail;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			close(fd);
+			goto fail_unlink;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1)
+		goto fail_unlink;
+	return 0;
+fail_unlink:
+	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	unlink(tmp);
+	return -1;
+fail:
+	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	return -1;
+}
