@@ -2,12 +2,16 @@
  * config.h - the validated configuration. config_load() turns
  * /etc/eipfloatd.conf (libconfig syntax) into one fixed-size struct that is
  * read-only afterwards; a reload builds a new one and swaps it when valid.
+ * Each key's range and default is one row of the schema (config_keys.c).
  */
 #ifndef EIPFLOATD_CONFIG_H
 #define EIPFLOATD_CONFIG_H
 
+#include "authkey.h"
+
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #define CONFIG_EX_CONFIG 78 /* sysexits.h EX_CONFIG */
@@ -19,8 +23,7 @@
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_ID_MAX 64
 #define CONFIG_ADDRSTR_MAX 64
-#define CONFIG_AUTHKEY_MIN 32
-#define CONFIG_AUTHKEY_MAX 1024
+#define CONFIG_AUTHKEY_MAX AUTHKEY_MAX
 
 struct config_node {
 	char name[CONFIG_NAME_MAX];
@@ -29,7 +32,7 @@ struct config_node {
 	char addr_str[CONFIG_MAX_LINKS][CONFIG_ADDRSTR_MAX];
 	struct sockaddr_storage addr[CONFIG_MAX_LINKS]; /* port = link port */
 	socklen_t addrlen[CONFIG_MAX_LINKS];
-	unsigned priority;		       /* 0..255 */
+	unsigned priority;
 	char instance_id[CONFIG_ID_MAX];       /* "" = learn (IMDS/heartbeat) */
 	char network_interface_id[CONFIG_ID_MAX]; /* "" = associate by instance */
 };
@@ -63,24 +66,24 @@ struct config {
 	unsigned peer;
 
 	/* heartbeat */
-	unsigned interval_ms;	   /* 10..10000, default 200 */
-	unsigned timeout_ms;	   /* >= 3 * interval, default 1000 */
-	unsigned replay_window_ms; /* wall-clock stamp tolerance, 30000 */
+	unsigned interval_ms;
+	unsigned timeout_ms;
+	unsigned replay_window_ms; /* wall-clock stamp tolerance */
 	unsigned nlinks;	   /* = addresses per node = ports */
-	unsigned ports[CONFIG_MAX_LINKS]; /* default 5405, 5404, ... */
+	unsigned ports[CONFIG_MAX_LINKS];
 
 	/* election */
-	int failback;		      /* default 0 */
-	unsigned failback_delay_ms;   /* default 30000 */
-	unsigned startup_wait_ms;     /* default 3000 */
-	unsigned migration_threshold; /* default 1 */
+	int failback;
+	unsigned failback_delay_ms;
+	unsigned startup_wait_ms;
+	unsigned migration_threshold;
 
 	/* aws; "" means the documented default */
 	char region[CONFIG_NAME_MAX];
 	char endpoint[CONFIG_PATH_MAX];
 	char imds_endpoint[CONFIG_PATH_MAX];
 	char profile[CONFIG_NAME_MAX];
-	unsigned aws_timeout_ms; /* default 5000 */
+	unsigned aws_timeout_ms;
 	char ca_file[CONFIG_PATH_MAX];
 
 	/* resources */
@@ -91,20 +94,20 @@ struct config {
 	char metrics_textfile[CONFIG_PATH_MAX];
 
 	/* monitor */
-	unsigned monitor_interval_ms; /* default 10000 */
+	unsigned monitor_interval_ms;
 
 	/* check; command "" = no health check (always healthy) */
 	char check_command[CONFIG_PATH_MAX];
-	unsigned check_interval_ms; /* default 2000 */
-	unsigned check_timeout_ms;  /* default = interval */
-	unsigned check_fall;	    /* default 3 */
-	unsigned check_rise;	    /* default 2 */
+	unsigned check_interval_ms;
+	unsigned check_timeout_ms;
+	unsigned check_fall;
+	unsigned check_rise;
 
 	/* hooks; "" = none */
 	char hook_active[CONFIG_PATH_MAX];
 	char hook_standby[CONFIG_PATH_MAX];
 	char hook_fault[CONFIG_PATH_MAX];
-	unsigned hook_timeout_ms; /* default 30000 */
+	unsigned hook_timeout_ms;
 };
 
 /*
@@ -119,6 +122,12 @@ int config_load(const char *path, const char *node, struct config *out,
 /* Same, from a string (tests, fuzzing); `name` stands in for the file. */
 int config_load_string(const char *text, const char *name, const char *node,
 		       struct config *out, char *err, size_t errlen);
+
+/*
+ * `eipfloatd -T`: the effective configuration in libconfig syntax, every
+ * default filled in; it loads again and prints the same. No secrets.
+ */
+void config_print(const struct config *cfg, FILE *out);
 
 /* One line: cluster, self, peer, links, resources (no secrets). */
 void config_summary(const struct config *cfg, char *buf, size_t len);

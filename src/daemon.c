@@ -23,7 +23,6 @@
 #include "textfile.h"
 #include "util.h"
 
-#include <errno.h>
 #include <ev.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -392,9 +391,9 @@ out:
 }
 
 static void
-dump_compose(const struct daemon *d, FILE *out)
+dump_sources_of(const struct daemon *d, struct dump_sources *src)
 {
-	const struct dump_sources src = {
+	*src = (struct dump_sources){
 		.config_path = d->opt->config_path,
 		.cfg = &d->cfg,
 		.incarnation = d->incarnation,
@@ -411,30 +410,17 @@ dump_compose(const struct daemon *d, FILE *out)
 		.dumps = d->dumps,
 		.last_acquire_ms = d->last_acquire_ms,
 	};
-
-	dump_write(&src, out);
 }
 
 static void
 on_dump(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct daemon *d = w->data;
-	char *text = NULL, err[512];
-	size_t len = 0;
-	FILE *out;
+	struct dump_sources src;
 
 	d->dumps++;
-	out = open_memstream(&text, &len);
-	if (out == NULL) {
-		log_err("state dump: %s", strerror(errno));
-		return;
-	}
-	dump_compose(d, out);
-	fclose(out);
-	if (dump_publish(d->opt->runtime_dir, text, len, err, sizeof(err)) ==
-	    -1)
-		log_err("state dump: %s (the log has it)", err);
-	free(text);
+	dump_sources_of(d, &src);
+	dump_now(&src, d->opt->runtime_dir);
 }
 
 /* The snapshot behind status --json and the metrics. */
@@ -497,7 +483,7 @@ on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
 {
 	struct daemon *d = arg;
 	struct status_snapshot snap;
-	FILE *out;
+	struct dump_sources src;
 
 	*body = NULL;
 	*len = 0;
@@ -515,16 +501,8 @@ on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
 		status_fill(d, &snap);
 		return status_metrics(&snap, body, len) == 0 ? 1 : -1;
 	}
-	out = open_memstream(body, len);
-	if (out == NULL)
-		return -1;
-	dump_compose(d, out);
-	if (fclose(out) != 0) {
-		free(*body);
-		*body = NULL;
-		return -1;
-	}
-	return 1;
+	dump_sources_of(d, &src);
+	return dump_text(&src, body, len) == 0 ? 1 : -1;
 }
 
 /*

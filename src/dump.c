@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,4 +117,35 @@ dump_write(const struct dump_sources *src, FILE *out)
 		" ms, %lu reloads ok, %lu rejected, %lu dumps\n",
 		src->transitions, src->failovers, src->last_acquire_ms,
 		src->reloads_ok, src->reloads_failed, src->dumps);
+}
+
+int
+dump_text(const struct dump_sources *src, char **text, size_t *len)
+{
+	FILE *out = open_memstream(text, len);
+
+	if (out == NULL)
+		return -1;
+	dump_write(src, out);
+	if (fclose(out) != 0) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+dump_now(const struct dump_sources *src, const char *dir)
+{
+	char *text = NULL, err[512];
+	size_t len = 0;
+
+	if (dump_text(src, &text, &len) == -1) {
+		log_err("state dump: %s", strerror(errno));
+		return;
+	}
+	if (dump_publish(dir, text, len, err, sizeof(err)) == -1)
+		log_err("state dump: %s (the log has it)", err);
+	free(text);
 }

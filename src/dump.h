@@ -35,6 +35,10 @@ struct dump_sources {
 
 /* The whole dump text (also what `eipfloatd status` shows). */
 void dump_write(const struct dump_sources *src, FILE *out);
+/* The same as one malloc'd string; 0, or -1 (errno) when out of memory. */
+int dump_text(const struct dump_sources *src, char **text, size_t *len);
+/* SIGUSR1: compose, log and publish (dump_publish); failures logged here. */
+void dump_now(const struct dump_sources *src, const char *dir);
 
 /*
  * Log `text` (one notice per line) and replace DIR/state with it through a

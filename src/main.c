@@ -2,29 +2,22 @@
  * main.c - eipfloatd's command line: options, key generation, configuration
  * check, and handing over to the daemon proper (daemon.c).
  */
+#include "authkey.h"
 #include "config.h"
 #include "ctl_client.h"
 #include "daemon.h"
 #include "log.h"
 #include "util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <openssl/rand.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#define KEYGEN_BYTES 64
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: eipfloatd [-t] [-c FILE] [-n NAME] [-l LEVEL] "
+		"usage: eipfloatd [-t | -T] [-c FILE] [-n NAME] [-l LEVEL] "
 		"[--runtime-dir DIR]\n"
 		"       eipfloatd status [--json] | metrics [--runtime-dir DIR]\n"
 		"       eipfloatd --keygen FILE\n"
@@ -33,6 +26,8 @@ usage(FILE *out)
 		"  -c, --config FILE     configuration (default %s)\n"
 		"  -n, --node NAME       which nodes[] entry is this host\n"
 		"  -t, --test-config     check the configuration and exit\n"
+		"  -T, --print-config    print the effective configuration "
+		"and exit\n"
 		"  -l, --log-level LVL   error, warning, notice, info, debug\n"
 		"      --runtime-dir DIR pid file and state dump (default %s)\n"
 		"      --keygen FILE     write a new random authkey (mode 0600)\n"
@@ -41,43 +36,36 @@ usage(FILE *out)
 		DAEMON_DEFAULT_CONFIG, DAEMON_DEFAULT_RUNTIME_DIR);
 }
 
-/*
- * The authkey is 64 random bytes; O_EXCL so an existing key (which the peer
- * shares) is never overwritten by accident.
- */
 static int
 keygen(const char *path)
 {
-	unsigned char key[KEYGEN_BYTES];
-	int fd;
+	char err[CONFIG_PATH_MAX + 128];
 
-	if (RAND_bytes(key, sizeof(key)) != 1) {
-		fprintf(stderr, "eipfloatd: cannot get random bytes\n");
+	if (authkey_generate(path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "eipfloatd: %s\n", err);
 		return 1;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		fprintf(stderr, "eipfloatd: %s: %s%s\n", path,
-			strerror(errno),
-			errno == EEXIST ? " (refusing to overwrite a key)" : "");
-		util_explicit_bzero(key, sizeof(key));
-		return 1;
-	}
-	if (fchmod(fd, 0600) == -1 ||
-	    write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
-	    fsync(fd) == -1) {
-		fprintf(stderr, "eipfloatd: %s: %s\n", path, strerror(errno));
-		util_explicit_bzero(key, sizeof(key));
-		close(fd);
-		unlink(path);
-		return 1;
-	}
-	util_explicit_bzero(key, sizeof(key));
-	close(fd);
 	printf("wrote a %d-byte authkey to %s (mode 0600); copy it to the "
 	       "peer node with the same permissions\n",
-	       KEYGEN_BYTES, path);
+	       AUTHKEY_KEYGEN_BYTES, path);
 	return 0;
+}
+
+/* -T: what the daemon would run with, defaults filled in, no secrets. */
+static int
+print_config(const struct daemon_options *opt)
+{
+	static struct config cfg;
+	char err[512];
+
+	if (config_load(opt->config_path, opt->node, &cfg, err,
+			sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return CONFIG_EX_CONFIG;
+	}
+	util_explicit_bzero(cfg.authkey, sizeof(cfg.authkey));
+	config_print(&cfg, stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int
@@ -87,6 +75,7 @@ main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"node", required_argument, NULL, 'n'},
 		{"test-config", no_argument, NULL, 't'},
+		{"print-config", no_argument, NULL, 'T'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"runtime-dir", required_argument, NULL, 'R'},
 		{"keygen", required_argument, NULL, 'K'},
@@ -99,12 +88,12 @@ main(int argc, char **argv)
 		.runtime_dir = DAEMON_DEFAULT_RUNTIME_DIR,
 		.log_level = LOG_LEVEL_NOTICE,
 	};
-	int c, level, test_only = 0;
+	int c, level, test_only = 0, print_only = 0;
 
 	/* A first word that is not an option is a subcommand (ctl_client.c). */
 	if (argc > 1 && argv[1][0] != '-')
 		return ctl_client_main(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "c:n:tl:Vh", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:n:tTl:Vh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -115,6 +104,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			test_only = 1;
+			break;
+		case 'T':
+			print_only = 1;
 			break;
 		case 'l':
 			level = log_level_parse(optarg);
@@ -151,6 +143,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init(opt.log_level);
+	if (print_only)
+		return print_config(&opt);
 	if (test_only)
 		return daemon_check_config(&opt);
 	return daemon_run(&opt);

@@ -35,6 +35,16 @@ check "config_check_bad_exits_78" [ "$rc" -eq 78 ]
 check "config_check_bad_names_file_and_line" sh -c "echo '$out' | grep -q '$T/bad.conf:2'"
 "$EIPFLOATD" -t -c "$T/missing.conf" >/dev/null 2>&1; rc=$?
 check "missing_config_exits_78" [ "$rc" -eq 78 ]
+# -T: every default filled in, no key bytes, and the output loads again
+"$EIPFLOATD" -T -c "$T/good.conf" -n node-a >"$T/T1.conf" 2>&1; rc=$?
+check "print_config_exits_0" [ "$rc" -eq 0 ]
+check "print_config_fills_defaults" grep -q 'replay_window_ms = 30000;' "$T/T1.conf"
+check "print_config_shows_the_key_path" grep -q "authkey = \"$T/authkey\";" "$T/T1.conf"
+check "print_config_shows_no_key_bytes" sh -c "! grep -q -a -v '^[[:print:][:space:]]*\$' '$T/T1.conf'"
+"$EIPFLOATD" -T -c "$T/T1.conf" -n node-a >"$T/T2.conf" 2>&1
+check "print_config_round_trips" cmp -s "$T/T1.conf" "$T/T2.conf"
+"$EIPFLOATD" -T -c "$T/bad.conf" -n node-a >/dev/null 2>&1; rc=$?
+check "print_config_bad_exits_78" [ "$rc" -eq 78 ]
 "$EIPFLOATD" --bogus >/dev/null 2>&1; rc=$?
 check "bad_option_exits_2" [ "$rc" -eq 2 ]
 check "version_prints" sh -c "'$EIPFLOATD' -V | grep -q '^eipfloatd '"

@@ -1,0 +1,438 @@
+/*
+ * config_keys.c - the schema: every key of eipfloatd.conf as one row
+ * (where it lands, its type, range and default), and the validators the
+ * rows name. Adding a key is a row here plus its field in config.h; adding
+ * a resource type is a variant and its rows. Keep eipfloatd.conf(5) and
+ * etc/eipfloatd.conf in step (test_config checks every row is in both).
+ */
+#include "config_schema.h"
+#include "hooks.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_AUTHKEY "/etc/eipfloatd/authkey"
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define SIZE(type, member) sizeof(((type *)0)->member)
+
+static const char *
+value(const struct config_key *k, void *base)
+{
+	return (const char *)base + k->offset;
+}
+
+static int
+is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[n] == '\0';
+}
+
+/* EC2 ids: a prefix and 8 (old style) or 17 lowercase hex digits. */
+static int
+aws_id_ok(const char *s, const char *prefix)
+{
+	size_t p = strlen(prefix), n;
+
+	if (strncmp(s, prefix, p) != 0)
+		return 0;
+	n = strlen(s + p);
+	return (n == 8 || n == 17) && is_hex(s + p, n);
+}
+
+/* "us-east-1", "ap-southeast-2", "us-gov-west-1", "eu-central-2", ... */
+static int
+region_ok(const char *r)
+{
+	const char *p = r;
+	unsigned parts = 0;
+
+	while (*p) {
+		const char *start = p;
+
+		while (*p >= 'a' && *p <= 'z')
+			p++;
+		if (p == start)
+			break;
+		parts++;
+		if (*p != '-')
+			return 0;
+		p++;
+	}
+	if (parts < 2 || !isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return *p == '\0' && strlen(r) <= 32;
+}
+
+static int
+url_ok(const char *u)
+{
+	const char *host;
+
+	if (strncmp(u, "http://", 7) == 0)
+		host = u + 7;
+	else if (strncmp(u, "https://", 8) == 0)
+		host = u + 8;
+	else
+		return 0;
+	if (*host == '\0' || *host == '/')
+		return 0;
+	for (; *u; u++)
+		if (isspace((unsigned char)*u))
+			return 0;
+	return 1;
+}
+
+
+/* instance_id, network_interface_id: "" is "learn it". */
+static int
+check_aws_id(struct config_ctx *c, const config_setting_t *at,
+	     const struct config_key *k, void *base)
+{
+	const char *v = value(k, base);
+	char tmp[80];
+
+	if (v[0] == '\0' || aws_id_ok(v, k->arg))
+		return 0;
+	return config_fail(c, at,
+			   "\"%s\" is not a valid id (expected %s followed by "
+			   "8 or 17 lowercase hex digits)",
+			   config_shown(v, tmp, sizeof(tmp)), k->arg);
+}
+
+static int
+check_allocation_id(struct config_ctx *c, const config_setting_t *at,
+		    const struct config_key *k, void *base)
+{
+	const char *v = value(k, base);
+	char tmp[80];
+
+	if (aws_id_ok(v, k->arg))
+		return 0;
+	return config_fail(c, at,
+			   "\"%s\" is not an allocation id (expected %s "
+			   "followed by 8 or 17 lowercase hex digits)",
+			   config_shown(v, tmp, sizeof(tmp)), k->arg);
+}
+
+static int
+check_ipv4(struct config_ctx *c, const config_setting_t *at,
+	   const struct config_key *k, void *base)
+{
+	const char *v = value(k, base);
+	struct in_addr ip;
+	char tmp[80];
+
+	if (inet_pton(AF_INET, v, &ip) == 1)
+		return 0;
+	return config_fail(c, at, "\"%s\" is not an IPv4 address",
+			   config_shown(v, tmp, sizeof(tmp)));
+}
+
+static int
+check_region(struct config_ctx *c, const config_setting_t *at,
+	     const struct config_key *k, void *base)
+{
+	const char *v = value(k, base);
+	char tmp[80];
+
+	if (v[0] == '\0' || region_ok(v))
+		return 0;
+	return config_fail(c, at,
+			   "\"%s\" is not a region name (like us-east-1)",
+			   config_shown(v, tmp, sizeof(tmp)));
+}
+
+static int
+check_url(struct config_ctx *c, const config_setting_t *at,
+	  const struct config_key *k, void *base)
+{
+	const char *v = value(k, base);
+	char tmp[80];
+
+	if (v[0] == '\0' || url_ok(v))
+		return 0;
+	return config_fail(c, at, "\"%s\" is not an http:// or https:// URL",
+			   config_shown(v, tmp, sizeof(tmp)));
+}
+
+static int
+check_readable(struct config_ctx *c, const config_setting_t *at,
+	       const struct config_key *k, void *base)
+{
+	const char *v = value(k, base);
+	struct stat st;
+
+	if (v[0] == '\0')
+		return 0;
+	if (stat(v, &st) == -1)
+		return config_fail(c, at, "%s: %s", v, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(v, R_OK) == -1)
+		return config_fail(c, at, "%s is not a readable file", v);
+	return 0;
+}
+
+/* Hooks run at failover time: find a missing one now, not then. */
+static int
+check_hook(struct config_ctx *c, const config_setting_t *at,
+	   const struct config_key *k, void *base)
+{
+	char why[CONFIG_PATH_MAX + 128];
+
+	if (hooks_validate(value(k, base), why, sizeof(why)) == 0)
+		return 0;
+	return config_fail(c, at, "%s", why);
+}
+
+/* Read the key now: a node that cannot authenticate must not start. */
+static int
+check_authkey(struct config_ctx *c, const config_setting_t *at,
+	      const struct config_key *k, void *base)
+{
+	struct config *cfg = base;
+	char why[CONFIG_PATH_MAX + 128];
+
+	if (authkey_read(cfg->authkey_path, cfg->authkey, &cfg->authkey_len,
+			 why, sizeof(why)) == 0)
+		return 0;
+	return config_fail(c, at, "%s", why);
+}
+
+/* One lost packet must not end the peer. */
+static int
+check_heartbeat_timeout(struct config_ctx *c, const config_setting_t *at,
+			const struct config_key *k, void *base)
+{
+	const struct config *cfg = base;
+
+	if (cfg->timeout_ms >= 3 * cfg->interval_ms)
+		return 0;
+	return config_fail(c, at,
+			   "%u is less than 3 * heartbeat.interval_ms (%u); "
+			   "one lost packet would end the peer",
+			   cfg->timeout_ms, 3 * cfg->interval_ms);
+}
+
+/* ---- resource types: which keys go together ------------------------- */
+
+static int
+check_eip(struct config_ctx *c, const config_setting_t *grp, void *elem)
+{
+	const config_setting_t *as =
+	    config_setting_get_member(grp, "allocation_id");
+	const config_setting_t *ps = config_setting_get_member(grp, "public_ip");
+
+	if (as && ps)
+		return config_fail(c, ps,
+				   "give allocation_id or public_ip, not both");
+	if (!as && !ps)
+		return config_fail(c, grp, "needs allocation_id or public_ip");
+	return 0;
+}
+
+static int
+check_file(struct config_ctx *c, const config_setting_t *grp, void *elem)
+{
+	const struct config_resource *r = elem;
+	const config_setting_t *fs = config_setting_get_member(grp, "path");
+
+	if (r->path[0] != '\0')
+		return 0;
+	return config_fail(c, fs ? fs : grp, "type \"file\" needs a path");
+}
+
+static const struct config_variant resource_types[] = {
+	[CONFIG_RES_EIP] = {.name = "eip", .check = check_eip},
+	[CONFIG_RES_FILE] = {.name = "file", .hidden = 1, .check = check_file},
+};
+
+static unsigned
+resource_type(const void *elem)
+{
+	return (unsigned)((const struct config_resource *)elem)->type;
+}
+
+static void
+set_resource_type(void *elem, unsigned v)
+{
+	((struct config_resource *)elem)->type = (enum config_resource_type)v;
+}
+
+static int
+check_resource_count(struct config_ctx *c, const config_setting_t *list,
+		     int n)
+{
+	if (n > 0)
+		return 0;
+	return config_fail(c, list, "is empty; list at least one resource");
+}
+
+/* ---- the rows ------------------------------------------------------- */
+
+#define UINT(key, type, member, lo, hi, d)                               \
+	{.name = key, .kind = CONFIG_KIND_UINT,                                \
+	 .offset = offsetof(type, member), .min = lo, .max = hi, .def = d}
+#define STR(key, type, member, chk)                                            \
+	{.name = key, .kind = CONFIG_KIND_STRING,                              \
+	 .offset = offsetof(type, member), .size = SIZE(type, member),         \
+	 .check = chk}
+
+static const struct config_key cluster_keys[] = {
+    {.name = "name", .kind = CONFIG_KIND_STRING,
+     .offset = offsetof(struct config, cluster_name),
+     .size = SIZE(struct config, cluster_name),
+     .flags = CONFIG_KEY_REQUIRED | CONFIG_KEY_NONEMPTY},
+    {.name = "authkey", .kind = CONFIG_KIND_PATH,
+     .offset = offsetof(struct config, authkey_path),
+     .size = SIZE(struct config, authkey_path), .def_str = DEFAULT_AUTHKEY,
+     .flags = CONFIG_KEY_NONEMPTY, .check = check_authkey},
+};
+
+static const struct config_key node_keys[] = {
+    {.name = "name", .kind = CONFIG_KIND_STRING,
+     .offset = offsetof(struct config_node, name),
+     .size = SIZE(struct config_node, name), .flags = CONFIG_KEY_REQUIRED,
+     .check = config_node_name_check},
+    {.name = "addresses", .kind = CONFIG_KIND_CUSTOM,
+     .flags = CONFIG_KEY_REQUIRED, .read = config_node_read_addresses,
+     .print = config_node_print_addresses},
+    UINT("priority", struct config_node, priority, 0, 255, 100),
+    {.name = "instance_id", .kind = CONFIG_KIND_STRING,
+     .offset = offsetof(struct config_node, instance_id),
+     .size = SIZE(struct config_node, instance_id), .arg = "i-",
+     .check = check_aws_id},
+    {.name = "network_interface_id", .kind = CONFIG_KIND_STRING,
+     .offset = offsetof(struct config_node, network_interface_id),
+     .size = SIZE(struct config_node, network_interface_id), .arg = "eni-",
+     .check = check_aws_id},
+};
+
+static const struct config_key heartbeat_keys[] = {
+    UINT("interval_ms", struct config, interval_ms, 10, 10000, 200),
+    /* The default scales with the interval so the two stay consistent. */
+    {.name = "timeout_ms", .kind = CONFIG_KIND_UINT,
+     .offset = offsetof(struct config, timeout_ms), .min = 30, .max = 600000,
+     .def = 5, .flags = CONFIG_KEY_SCALED,
+     .scale_of = offsetof(struct config, interval_ms),
+     .check = check_heartbeat_timeout},
+    UINT("replay_window_ms", struct config, replay_window_ms, 1000,
+	 600000, 30000),
+    {.name = "ports", .kind = CONFIG_KIND_CUSTOM,
+     .read = config_node_read_ports, .print = config_node_print_ports},
+};
+
+static const struct config_key election_keys[] = {
+    {.name = "failback", .kind = CONFIG_KIND_BOOL,
+     .offset = offsetof(struct config, failback), .def = 0},
+    UINT("failback_delay_ms", struct config, failback_delay_ms, 0,
+	 86400000, 30000),
+    UINT("startup_wait_ms", struct config, startup_wait_ms, 0,
+	 600000, 3000),
+    UINT("migration_threshold", struct config, migration_threshold,
+	 1, 1000, 1),
+};
+
+static const struct config_key aws_keys[] = {
+    STR("region", struct config, region, check_region),
+    STR("endpoint", struct config, endpoint, check_url),
+    STR("imds_endpoint", struct config, imds_endpoint, check_url),
+    STR("profile", struct config, profile, NULL),
+    UINT("timeout_ms", struct config, aws_timeout_ms, 100, 120000, 5000),
+    {.name = "ca_file", .kind = CONFIG_KIND_PATH,
+     .offset = offsetof(struct config, ca_file),
+     .size = SIZE(struct config, ca_file), .check = check_readable},
+};
+
+static const struct config_key resource_keys[] = {
+    {.name = "type", .kind = CONFIG_KIND_VARIANT, .size = 16,
+     .def_str = "eip"},
+    {.name = "allocation_id", .kind = CONFIG_KIND_STRING,
+     .offset = offsetof(struct config_resource, allocation_id),
+     .size = SIZE(struct config_resource, allocation_id),
+     .variants = CONFIG_VARIANT(CONFIG_RES_EIP), .arg = "eipalloc-",
+     .check = check_allocation_id},
+    {.name = "public_ip", .kind = CONFIG_KIND_STRING,
+     .offset = offsetof(struct config_resource, public_ip),
+     .size = SIZE(struct config_resource, public_ip),
+     .variants = CONFIG_VARIANT(CONFIG_RES_EIP), .check = check_ipv4},
+    {.name = "path", .kind = CONFIG_KIND_PATH,
+     .offset = offsetof(struct config_resource, path),
+     .size = SIZE(struct config_resource, path),
+     .variants = CONFIG_VARIANT(CONFIG_RES_FILE)},
+};
+
+static const struct config_key monitor_keys[] = {
+    UINT("interval_ms", struct config, monitor_interval_ms, 1000,
+	 3600000, 10000),
+};
+
+static const struct config_key metrics_keys[] = {
+    {.name = "textfile", .kind = CONFIG_KIND_PATH,
+     .offset = offsetof(struct config, metrics_textfile),
+     .size = SIZE(struct config, metrics_textfile)},
+};
+
+static const struct config_key check_keys[] = {
+    STR("command", struct config, check_command, NULL),
+    UINT("interval_ms", struct config, check_interval_ms, 100,
+	 3600000, 2000),
+    {.name = "timeout_ms", .kind = CONFIG_KIND_UINT,
+     .offset = offsetof(struct config, check_timeout_ms), .min = 100,
+     .max = 3600000, .def = 1, .flags = CONFIG_KEY_SCALED,
+     .scale_of = offsetof(struct config, check_interval_ms)},
+    UINT("fall", struct config, check_fall, 1, 100, 3),
+    UINT("rise", struct config, check_rise, 1, 100, 2),
+};
+
+static const struct config_key hooks_keys[] = {
+    STR("active", struct config, hook_active, check_hook),
+    STR("standby", struct config, hook_standby, check_hook),
+    STR("fault", struct config, hook_fault, check_hook),
+    UINT("timeout_ms", struct config, hook_timeout_ms, 100, 3600000,
+	 30000),
+};
+
+#define GROUP(n, rows, req)                                                    \
+	{.name = n, .required = req, .keys = rows, .nkeys = LEN(rows)}
+
+const struct config_section config_schema[] = {
+    GROUP("cluster", cluster_keys, 1),
+    {.name = "nodes", .list = 1, .required = 1, .keys = node_keys,
+     .nkeys = LEN(node_keys), .offset = offsetof(struct config, nodes),
+     .shape = "{ name = ...; addresses = [...]; }",
+     .stride = sizeof(struct config_node),
+     .count_offset = offsetof(struct config, nnodes),
+     .max = CONFIG_MAX_NODES, .check_count = config_node_check_count,
+     .check = config_node_check_pair},
+    GROUP("heartbeat", heartbeat_keys, 0),
+    GROUP("election", election_keys, 0),
+    GROUP("aws", aws_keys, 0),
+    {.name = "resources", .list = 1, .required = 1, .keys = resource_keys,
+     .nkeys = LEN(resource_keys),
+     .offset = offsetof(struct config, resources),
+     .shape = "{ allocation_id = ...; }",
+     .stride = sizeof(struct config_resource),
+     .count_offset = offsetof(struct config, nresources),
+     .max = CONFIG_MAX_RESOURCES, .unique = 1,
+     .check_count = check_resource_count, .variants = resource_types,
+     .nvariants = LEN(resource_types), .variant_of = resource_type,
+     .set_variant = set_resource_type},
+    GROUP("monitor", monitor_keys, 0),
+    GROUP("metrics", metrics_keys, 0),
+    GROUP("check", check_keys, 0),
+    GROUP("hooks", hooks_keys, 0),
+};
+const size_t config_schema_len = LEN(config_schema);
