@@ -43,6 +43,9 @@ enum config_resource_type {
 	CONFIG_RES_FILE,
 };
 
+/* The type's name in the file ("eip", ...); resource.c finds its driver by it. */
+const char *config_resource_type_name(enum config_resource_type type);
+
 struct config_resource {
 	enum config_resource_type type;
 	char allocation_id[CONFIG_ID_MAX]; /* "eipalloc-..." or "" */

@@ -259,6 +259,13 @@ static const struct config_variant resource_types[] = {
 	[CONFIG_RES_FILE] = {.name = "file", .hidden = 1, .check = check_file},
 };
 
+const char *
+config_resource_type_name(enum config_resource_type type)
+{
+	return (unsigned)type < LEN(resource_types) ? resource_types[type].name
+						    : "?";
+}
+
 static unsigned
 resource_type(const void *elem)
 {

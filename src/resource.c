@@ -65,17 +65,9 @@ resource_owner_name(enum resource_owner owner)
 static const struct resource_driver *
 driver_for(enum config_resource_type type)
 {
-	const char *name = "eip";
+	const char *name = config_resource_type_name(type);
 	size_t i;
 
-	switch (type) {
-	case CONFIG_RES_EIP:
-		name = "eip";
-		break;
-	case CONFIG_RES_FILE:
-		name = "file";
-		break;
-	}
 	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
 		if (strcmp(drivers[i]->type, name) == 0)
 			return drivers[i];
