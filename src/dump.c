@@ -4,6 +4,7 @@
  * for scripts and monitoring.
  */
 #include "dump.h"
+#include "textfile.h"
 #include "config.h"
 #include "daemon.h"
 #include "elect.h"
@@ -41,51 +42,11 @@ int
 dump_publish(const char *dir, const char *text, size_t len, char *err,
 	     size_t errlen)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	size_t off = 0;
-	int fd;
+	char path[PATH_MAX];
 
 	log_lines(text, len);
 	snprintf(path, sizeof(path), "%s/state", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.state.tmp", dir);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1)
-		goto fail;
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			goto fail_fd;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) == -1)
-		goto fail_fd;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail_fd;
-	}
-	if (rename(tmp, path) == -1)
-		goto fail_unlink;
-	return 0;
-fail_fd:
-	snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	return -1;
-fail_unlink:
-	snprintf(err, errlen, "rename %s to %s: %s", tmp, path,
-		 strerror(errno));
-	unlink(tmp);
-	return -1;
-fail:
-	snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
-	return -1;
+	return textfile_replace(path, text, len, err, errlen);
 }
 
 void

@@ -22,13 +22,16 @@ textfile_replace(const char *path, const char *data, size_t len, char *err,
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	/* A stale temporary (a crash mid-write) must not block us forever. */
+	/*
+	 * A stale temporary (a crash mid-write) must not block us forever,
+	 * and one planted as a symlink is removed, never followed.
+	 */
 	if (unlink(tmp) == -1 && errno != ENOENT)
-		goto fail;
+		goto fail_open;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0644);
 	if (fd == -1)
-		goto fail;
+		goto fail_open;
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
 
@@ -38,18 +41,24 @@ textfile_replace(const char *path, const char *data, size_t len, char *err,
 			if (w == 0)
 				errno = ENOSPC;
 			close(fd);
-			goto fail_unlink;
+			goto fail_write;
 		}
 		off += (size_t)w;
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1)
-		goto fail_unlink;
+	if (close(fd) == -1)
+		goto fail_write;
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "rename %s to %s: %s", tmp, path,
+			 strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
 	return 0;
-fail_unlink:
-	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+fail_write:
+	snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
 	unlink(tmp);
 	return -1;
-fail:
-	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+fail_open:
+	snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
 	return -1;
 }
