@@ -17,7 +17,6 @@ authkey_read(const char *path, uint8_t *key, size_t *len, char *err,
 	     size_t errlen)
 {
 	struct stat st;
-	ssize_t n;
 	size_t got = 0;
 	int fd;
 
@@ -63,14 +62,7 @@ authkey_read(const char *path, uint8_t *key, size_t *len, char *err,
 			 path, (long long)st.st_size, AUTHKEY_MIN, AUTHKEY_MAX);
 		return -1;
 	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, key + got, (size_t)st.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	got = util_read_full(fd, key, (size_t)st.st_size);
 	close(fd);
 	if (got != (size_t)st.st_size) {
 		util_explicit_bzero(key, got);

@@ -203,7 +203,6 @@ config_load(const char *path, const char *node, struct config *out, char *err,
 	struct stat st;
 	char *text;
 	size_t got = 0;
-	ssize_t n;
 	int fd, rc;
 
 	memset(out, 0, sizeof(*out));
@@ -226,14 +225,7 @@ config_load(const char *path, const char *node, struct config *out, char *err,
 		close(fd);
 		return config_fail(&c, NULL, "out of memory");
 	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, text + got, (size_t)st.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	got = util_read_full(fd, text, (size_t)st.st_size);
 	close(fd);
 	text[got] = '\0';
 	if (strlen(text) != got)

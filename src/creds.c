@@ -394,7 +394,6 @@ read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	size_t got = 0;
-	ssize_t n;
 	char *buf;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -417,11 +416,7 @@ read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	while (got < (size_t)st.st_size &&
-	       ((n = read(fd, buf + got, (size_t)st.st_size - got)) > 0 ||
-		(n == -1 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
+	got = util_read_full(fd, buf, (size_t)st.st_size);
 	close(fd);
 	buf[got] = '\0';
 	*text = buf;

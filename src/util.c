@@ -3,8 +3,10 @@
  */
 #include "util.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static uint64_t
 clock_ms(clockid_t id)
@@ -60,4 +62,21 @@ util_explicit_bzero(void *p, size_t n)
 
 	while (n--)
 		*v++ = 0;
+}
+
+size_t
+util_read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
 }

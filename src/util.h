@@ -15,6 +15,11 @@ uint64_t util_wall_ms(void);
 void util_format_wall(uint64_t ms, char *buf, size_t len);
 /* strlcpy semantics: always NUL-terminates, returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
+/*
+ * Read up to n bytes from fd, retrying short reads and EINTR; the count
+ * read (less than n at end of file or on an error, errno then set).
+ */
+size_t util_read_full(int fd, void *buf, size_t n);
 /* Overwrite secrets so the compiler cannot drop the store. */
 void util_explicit_bzero(void *p, size_t n);
 
