@@ -203,7 +203,7 @@ ec2_policy_write(struct backoff_policy *p)
 {
 	p->base_ms = 100;
 	p->cap_ms = 5000;
-	p->max_attempts = 0;
+	p->max_attempts = EC2_WRITE_ATTEMPTS;
 	p->deadline_ms = 0;
 	p->jitter = BACKOFF_JITTER_FULL;
 }

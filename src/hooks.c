@@ -163,30 +163,28 @@ set_var(struct env *e, int i, const char *name, const char *value)
 }
 
 /*
- * EIPFLOATD_* variables already in our environment are dropped so that a
- * hook never sees a stale value (EIPFLOATD_RESOURCES left from a test).
+ * Our environment as proc_env_passes() filters it (no credentials, and no
+ * stale EIPFLOATD_* such as EIPFLOATD_RESOURCES left from a test), then
+ * the transition's variables.
  */
 static struct env *
 build_env(const struct hooks *h, const struct request *r)
 {
 	struct env *e;
-	size_t n = 0, i, k = 0;
+	size_t i, k = 0;
 	char term[32];
 	int nv = 0;
 
-	while (environ[n] != NULL)
-		n++;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return NULL;
-	e->vec = calloc(n + NVARS + 1, sizeof(char *));
+	e->vec = proc_env_new(NVARS);
 	if (e->vec == NULL) {
 		free(e);
 		return NULL;
 	}
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "EIPFLOATD_", 10) != 0)
-			e->vec[k++] = environ[i];
+	while (e->vec[k] != NULL)
+		k++;
 
 	snprintf(term, sizeof(term), "%llu", (unsigned long long)r->term);
 	set_var(e, nv++, "EIPFLOATD_STATE", r->new_state);

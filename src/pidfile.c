@@ -14,22 +14,87 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Rounds of "locked a pid file that its owner had just unlinked". */
+#define PIDFILE_ATTEMPTS 5
+
+/*
+ * The runtime directory holds the lock, the control socket and the state
+ * dump: a directory of ours that nobody else can write, or someone else
+ * could replace what we write or listen in our place.
+ */
+int
+pidfile_check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) == -1) {
+		snprintf(err, errlen, "runtime dir %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "runtime dir %s: not a directory%s", dir,
+			 S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "runtime dir %s: owned by uid %ld, not by us (uid "
+			 "%ld); chown it or use --runtime-dir",
+			 dir, (long)st.st_uid, (long)geteuid());
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(err, errlen,
+			 "runtime dir %s: writable by group or others (mode "
+			 "%04o); chmod go-w it",
+			 dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether fd is still the file at path: a daemon that stops unlinks its
+ * pid file while holding the lock, so a lock won on the unlinked file is
+ * no lock at all (the next daemon would create and lock a new one).
+ */
+static int
+still_linked(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int
 pidfile_acquire(const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX], buf[32];
+	struct stat st;
 	ssize_t n;
-	int fd, len;
+	int fd, len, attempt = 0;
 
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "runtime dir %s: %s", dir,
 			 strerror(errno));
 		return -1;
 	}
+	if (pidfile_check_dir(dir, err, errlen) == -1)
+		return -1;
 	snprintf(path, sizeof(path), "%s/eipfloatd.pid", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+again:
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+		  0644);
 	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+			 errno == ELOOP ? " (a symbolic link: refused)" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -48,6 +113,13 @@ pidfile_acquire(const char *dir, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	if (!still_linked(fd, path)) {
+		close(fd);
+		if (++attempt < PIDFILE_ATTEMPTS)
+			goto again;
+		snprintf(err, errlen, "%s: replaced while we locked it", path);
+		return -1;
+	}
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)len, 0) != len) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -64,6 +136,12 @@ pidfile_release(int fd, const char *dir)
 
 	if (fd < 0)
 		return;
+	/*
+	 * Unlinked while still locked, never after the close: a daemon that
+	 * locked the file between our close and our unlink would hold a lock
+	 * on a file nobody can find. pidfile_acquire() refuses a lock on an
+	 * unlinked file, so the order is safe for the one starting next.
+	 */
 	snprintf(path, sizeof(path), "%s/eipfloatd.pid", dir);
 	unlink(path);
 	close(fd);

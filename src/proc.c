@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,11 +97,48 @@ child(char *const argv[], char *const envp[], int out)
 	_exit(127);
 }
 
+/*
+ * What a child may not inherit from the daemon: every AWS_* variable (the
+ * access key, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, the container
+ * credential token) except the Region, so no hook or check can use or leak
+ * the daemon's credentials; NOTIFY_SOCKET, so no child can speak to systemd
+ * for us; and EIPFLOATD_*, which the hooks set themselves.
+ */
+int
+proc_env_passes(const char *entry)
+{
+	if (strncmp(entry, "EIPFLOATD_", 10) == 0 ||
+	    strncmp(entry, "NOTIFY_SOCKET=", 14) == 0)
+		return 0;
+	if (strncmp(entry, "AWS_", 4) != 0)
+		return 1;
+	return strncmp(entry, "AWS_REGION=", 11) == 0 ||
+	       strncmp(entry, "AWS_DEFAULT_REGION=", 19) == 0;
+}
+
+char **
+proc_env_new(size_t extra)
+{
+	size_t n = 0, i, k = 0;
+	char **vec;
+
+	while (environ[n] != NULL)
+		n++;
+	vec = calloc(n + extra + 1, sizeof(*vec));
+	if (vec == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (proc_env_passes(environ[i]))
+			vec[k++] = environ[i];
+	return vec;
+}
+
 int
 proc_start(struct proc *p, char *const argv[], char *const envp[],
 	   unsigned timeout_ms, char *err, size_t errlen)
 {
 	sigset_t all, old;
+	char **own = NULL;
 	int fds[2], saved;
 	pid_t pid;
 
@@ -124,14 +162,22 @@ proc_start(struct proc *p, char *const argv[], char *const envp[],
 		return -1;
 	}
 
+	if (envp == NULL && (envp = own = proc_env_new(0)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+
 	/* No handler of ours may run in the child before execve. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child(argv, envp != NULL ? envp : environ, fds[1]);
+		child(argv, envp, fds[1]);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(own);
 	close(fds[1]);
 	if (pid == -1) {
 		snprintf(err, errlen, "fork: %s", strerror(saved));

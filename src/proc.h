@@ -70,8 +70,20 @@ void proc_init(struct proc *p, struct ev_loop *loop, proc_line_cb on_line,
 	       proc_done_cb on_done, void *arg);
 
 /*
+ * Whether the daemon's environment entry "NAME=value" passes to a child
+ * (no credentials, no NOTIFY_SOCKET, no EIPFLOATD_*); see proc.c.
+ */
+int proc_env_passes(const char *entry);
+
+/*
+ * A NULL-terminated copy of the environment entries that pass, with room
+ * for `extra` more before the NULL; the strings are environ's. free() it.
+ */
+char **proc_env_new(size_t extra);
+
+/*
  * Start argv[0] (an absolute path; no PATH search) with envp (NULL: our
- * environment) in its own process group, stdin from /dev/null, stdout and
+ * environment as proc_env_passes filters it) in its own process group, stdin from /dev/null, stdout and
  * stderr into a pipe, every other descriptor closed. timeout_ms 0 = none.
  * `loop` must be the default loop: ev_child works only there, and libev
  * owns SIGCHLD. A failing execve shows up as exit 127 with the reason on

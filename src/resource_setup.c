@@ -39,6 +39,7 @@ struct resource_setup {
 	int ready;
 	struct loop_defer retry;
 	unsigned failures;
+	struct log_ratelimit retry_log; /* one line, then one a minute */
 
 	char self_instance[CONFIG_ID_MAX];
 	char peer_instance[CONFIG_ID_MAX];
@@ -56,8 +57,9 @@ retry_later(struct resource_setup *rs, const char *what, const char *err)
 {
 	uint64_t ms = backoff_delay_ms(&setup_retry, ++rs->failures, 0);
 
-	log_warn("AWS set-up: %s: %s (retrying in %llu ms)", what, err,
-		 (unsigned long long)ms);
+	log_summarized(&rs->retry_log, LOG_LEVEL_WARNING,
+		       "AWS set-up: %s: %s (retrying in %llu ms)", what, err,
+		       (unsigned long long)ms);
 	loop_defer_after(&rs->retry, ms);
 }
 
@@ -79,9 +81,12 @@ on_prepared(void *arg, int rc, const char *detail)
 		retry_later(rs, "resolving resources", detail);
 		return;
 	}
-	if (rs->failures)
+	if (rs->failures) {
+		log_summary_end(&rs->retry_log, LOG_LEVEL_WARNING,
+				"AWS set-up retry warnings held back");
 		log_notice("AWS set-up complete after %u failed attempts",
 			   rs->failures);
+	}
 	rs->failures = 0;
 	rs->ready = 1;
 	run_pending(rs);
@@ -175,6 +180,8 @@ resource_setup_new(struct ev_loop *loop, const struct config *cfg,
 	if (rs == NULL)
 		return NULL;
 	rs->loop = loop;
+	rs->retry_log.interval_ms = 60000;
+	rs->retry_log.burst = 1;
 	rs->cfg = cfg;
 	rs->ops = *ops;
 	rs->aws = needs_aws(cfg);

@@ -60,6 +60,11 @@ test_hook_gets_environment_and_no_leaked_fds(void)
 	       "echo \"CLUSTER=$EIPFLOATD_CLUSTER\"\n"
 	       "echo \"RESOURCES=${EIPFLOATD_RESOURCES-unset}\"\n"
 	       "echo \"INHERITED=$HOOKTEST_INHERITED\"\n"
+	       "echo \"SECRET=${AWS_SECRET_ACCESS_KEY-unset}\"\n"
+	       "echo \"TOKEN=${AWS_SESSION_TOKEN-unset}\"\n"
+	       "echo \"KEYID=${AWS_ACCESS_KEY_ID-unset}\"\n"
+	       "echo \"REGION=${AWS_REGION-unset}\"\n"
+	       "echo \"NOTIFY=${NOTIFY_SOCKET-unset}\"\n"
 	       "if read x; then echo STDIN=data; else echo STDIN=eof; fi\n"
 	       "if [ -e /proc/$$/fd/57 ]; then echo FD57=open; "
 	       "else echo FD57=closed; fi\n"
@@ -74,6 +79,11 @@ test_hook_gets_environment_and_no_leaked_fds(void)
 	util_strlcpy(cfg.hook_standby, path, sizeof(cfg.hook_standby));
 	setenv("HOOKTEST_INHERITED", "yes", 1);
 	setenv("EIPFLOATD_RESOURCES", "stale", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "hooktest-secret", 1);
+	setenv("AWS_SESSION_TOKEN", "hooktest-token", 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKIAHOOKTEST", 1);
+	setenv("AWS_REGION", "eu-west-1", 1);
+	setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
 	/* A descriptor without O_CLOEXEC, as a careless library might leave. */
 	fd = open("/dev/null", O_RDONLY);
 	CHECK(dup2(fd, 57) == 57);
@@ -96,6 +106,13 @@ test_hook_gets_environment_and_no_leaked_fds(void)
 	CHECK(strstr(out, "CLUSTER=web\n") != NULL);
 	CHECK(strstr(out, "RESOURCES=unset\n") != NULL);
 	CHECK(strstr(out, "INHERITED=yes\n") != NULL);
+	/* Secrets and the notify socket never reach a hook; the Region does. */
+	CHECK(strstr(out, "SECRET=unset\n") != NULL);
+	CHECK(strstr(out, "TOKEN=unset\n") != NULL);
+	CHECK(strstr(out, "KEYID=unset\n") != NULL);
+	CHECK(strstr(out, "REGION=eu-west-1\n") != NULL);
+	CHECK(strstr(out, "NOTIFY=unset\n") != NULL);
+	CHECK(strstr(out, "hooktest-secret") == NULL);
 	CHECK(strstr(out, "STDIN=eof\n") != NULL);
 	CHECK(strstr(out, "FD57=closed\n") != NULL);
 	CHECK(strstr(out, "PGID=own\n") != NULL);
@@ -120,6 +137,11 @@ test_hook_gets_environment_and_no_leaked_fds(void)
 	hooks_free(h);
 	close(57);
 	unsetenv("EIPFLOATD_RESOURCES");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SESSION_TOKEN");
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_REGION");
+	unsetenv("NOTIFY_SOCKET");
 }
 
 static void

@@ -77,6 +77,35 @@ test_exit_code_and_output_lines(void)
 	CHECK(strncmp(what, "exit 7 after ", 13) == 0);
 }
 
+/* The health check's path: no envp given, our environment filtered. */
+static void
+test_default_environment_has_no_secrets(void)
+{
+	struct proc p;
+	struct run r;
+
+	TEST("default_environment_keeps_ours_but_no_credentials");
+	setenv("PROCTEST_KEPT", "kept", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "proctest-secret", 1);
+	setenv("AWS_SESSION_TOKEN", "proctest-token", 1);
+	setenv("AWS_DEFAULT_REGION", "eu-west-1", 1);
+	CHECK(sh(&p, &r,
+		 "echo \"$PROCTEST_KEPT ${AWS_SECRET_ACCESS_KEY-none} "
+		 "${AWS_SESSION_TOKEN-none} $AWS_DEFAULT_REGION\"",
+		 0) == 0);
+	CHECK(r.done && r.res.end == PROC_EXITED && r.res.code == 0);
+	CHECK(strcmp(r.first, "kept none none eu-west-1") == 0);
+	CHECK(proc_env_passes("PATH=/usr/bin"));
+	CHECK(!proc_env_passes("AWS_CONTAINER_AUTHORIZATION_TOKEN=x"));
+	CHECK(!proc_env_passes("EIPFLOATD_STATE=ACTIVE"));
+	CHECK(!proc_env_passes("NOTIFY_SOCKET=/run/x"));
+	CHECK(!proc_env_passes("AWS_REGIONX=1"));
+	unsetenv("PROCTEST_KEPT");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SESSION_TOKEN");
+	unsetenv("AWS_DEFAULT_REGION");
+}
+
 static void
 test_signal_reported(void)
 {
@@ -176,6 +205,7 @@ main(void)
 	if (child_setup("test_proc") == -1)
 		return 1;
 	test_exit_code_and_output_lines();
+	test_default_environment_has_no_secrets();
 	test_signal_reported();
 	test_timeout_kills();
 	test_long_and_many_lines();
