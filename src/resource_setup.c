@@ -354,6 +354,7 @@ resource_setup_status(const struct resource_setup *rs,
 	}
 	if (ec2 != NULL) {
 		s->have_ec2 = 1;
+		s->ec2_clock_offset_s = ec2_clock_offset_s(ec2);
 		for (int a = 0; a < EC2_NACTIONS; a++)
 			s->ec2[a] = *ec2_get_counters(ec2, (enum ec2_action)a);
 	}
