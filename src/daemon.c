@@ -19,12 +19,14 @@
 #include "pidfile.h"
 #include "resource.h"
 #include "resource_setup.h"
+#include "statefile.h"
 #include "status.h"
 #include "textfile.h"
 #include "util.h"
 
 #include <ev.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,8 @@ struct daemon {
 	uint64_t started_ms;
 	int exit_code;
 	int stopping;
+	struct statefile state; /* as last read from or written to the disk */
+	int state_ok;		/* the state directory is usable */
 
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	ev_timer watchdog;
@@ -700,6 +704,34 @@ modules_close(struct daemon *d)
 	d->hooks = NULL;
 }
 
+/*
+ * The state directory: unsafe (someone else could write the flag) refuses
+ * the start; missing and not creatable runs on with nothing persisted, and
+ * `eipfloatd maintenance` says why it cannot.
+ */
+static int
+state_open(struct daemon *d)
+{
+	char err[PATH_MAX + 160];
+	int rc = statefile_check_dir(d->opt->state_dir, err, sizeof(err));
+
+	if (rc == -1) {
+		log_err("cannot start: %s", err);
+		return -1;
+	}
+	if (rc == 1) {
+		log_warn("%s: the maintenance flag cannot be kept", err);
+		return 0;
+	}
+	if (statefile_load(d->opt->state_dir, &d->state, err, sizeof(err)) ==
+	    -1) {
+		log_err("cannot start: %s (fix or remove it)", err);
+		return -1;
+	}
+	d->state_ok = 1;
+	return 0;
+}
+
 int
 daemon_run(const struct daemon_options *opt)
 {
@@ -723,6 +755,10 @@ daemon_run(const struct daemon_options *opt)
 	d.pidfd = pidfile_acquire(opt->runtime_dir, err, sizeof(err));
 	if (d.pidfd == -1) {
 		log_err("cannot start: %s", err);
+		return 1;
+	}
+	if (state_open(&d) == -1) {
+		pidfile_release(d.pidfd, opt->runtime_dir);
 		return 1;
 	}
 	d.loop = ev_default_loop(EVFLAG_AUTO);

@@ -143,7 +143,7 @@ ec2_new(struct ev_loop *loop, struct http_ctx *http, struct creds_ctx *creds,
 	ctx->rand_arg = &ctx->rand_state;
 	backoff_quota_init(&ctx->quota, BACKOFF_QUOTA_TOKENS);
 	ctx->retry_log.interval_ms = 60000;
-	ctx->retry_log.burst = 3;
+	ctx->retry_log.burst = 1;
 	return ctx;
 }
 

@@ -155,7 +155,7 @@ ec2_parse_http_date(const char *s, int64_t *epoch_s)
 int
 ec2_is_skew_code(const char *code)
 {
-	/* EC2 itself says AuthFailure "Signature expired: ..." */
+	/* EC2 says RequestExpired, or AuthFailure "Signature expired" */
 	static const char *const skew[] = {
 	    "RequestExpired",		 "RequestTimeTooSkewed",
 	    "InvalidSignatureException", "SignatureDoesNotMatch",
@@ -203,7 +203,7 @@ ec2_policy_write(struct backoff_policy *p)
 {
 	p->base_ms = 100;
 	p->cap_ms = 5000;
-	p->max_attempts = 0;
+	p->max_attempts = EC2_WRITE_ATTEMPTS;
 	p->deadline_ms = 0;
 	p->jitter = BACKOFF_JITTER_FULL;
 }

@@ -48,7 +48,13 @@ enum ec2_error_class ec2_classify(long status, const char *code);
 void ec2_failure_text(const char *code, const char *message, char *buf,
 		      size_t len);
 
-/* Reads: 3 attempts. Writes from the election: until success or cancel. */
+/*
+ * Reads: 3 attempts. Writes from the election: EC2_WRITE_ATTEMPTS, about
+ * 40 s of capped backoff; the election's acquire_timeout_ms usually ends
+ * them first (it cancels), the limit bounds a write nobody cancels.
+ */
+#define EC2_WRITE_ATTEMPTS 20
+
 void ec2_policy_read(struct backoff_policy *p);
 void ec2_policy_write(struct backoff_policy *p);
 
@@ -83,8 +89,8 @@ int ec2_parse_http_date(const char *s, int64_t *epoch_s);
 
 /*
  * The codes EC2 and the SDKs use for a request signed at the wrong time
- * (EC2 answers AuthFailure "Signature expired"); they count as skew only
- * with a skewed Date.
+ * (EC2 answers RequestExpired, some endpoints AuthFailure "Signature
+ * expired"); they count as skew only with a skewed Date.
  */
 int ec2_is_skew_code(const char *code);
 

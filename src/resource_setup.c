@@ -44,6 +44,7 @@ struct resource_setup {
 	int ready;
 	struct loop_defer retry;
 	unsigned failures;
+	struct log_ratelimit retry_log; /* one line, then one a minute */
 
 	char self_instance[CONFIG_ID_MAX];
 	char peer_instance[CONFIG_ID_MAX];
@@ -61,8 +62,9 @@ retry_later(struct resource_setup *rs, const char *what, const char *err)
 {
 	uint64_t ms = backoff_delay_ms(&setup_retry, ++rs->failures, 0);
 
-	log_warn("AWS set-up: %s: %s (retrying in %llu ms)", what, err,
-		 (unsigned long long)ms);
+	log_summarized(&rs->retry_log, LOG_LEVEL_WARNING,
+		       "AWS set-up: %s: %s (retrying in %llu ms)", what, err,
+		       (unsigned long long)ms);
 	loop_defer_after(&rs->retry, ms);
 }
 
@@ -84,9 +86,12 @@ on_prepared(void *arg, int rc, const char *detail)
 		retry_later(rs, "resolving resources", detail);
 		return;
 	}
-	if (rs->failures)
+	if (rs->failures) {
+		log_summary_end(&rs->retry_log, LOG_LEVEL_WARNING,
+				"AWS set-up retry warnings held back");
 		log_notice("AWS set-up complete after %u failed attempts",
 			   rs->failures);
+	}
 	rs->failures = 0;
 	rs->ready = 1;
 	run_pending(rs);
@@ -180,6 +185,8 @@ resource_setup_new(struct ev_loop *loop, const struct config *cfg,
 	if (rs == NULL)
 		return NULL;
 	rs->loop = loop;
+	rs->retry_log.interval_ms = 60000;
+	rs->retry_log.burst = 1;
 	rs->cfg_copy = *cfg;
 	util_explicit_bzero(rs->cfg_copy.authkey, sizeof(rs->cfg_copy.authkey));
 	rs->cfg_copy.authkey_len = 0;
@@ -362,6 +369,7 @@ resource_setup_status(const struct resource_setup *rs,
 	}
 	if (ec2 != NULL) {
 		s->have_ec2 = 1;
+		s->ec2_clock_offset_s = ec2_clock_offset_s(ec2);
 		for (int a = 0; a < EC2_NACTIONS; a++)
 			s->ec2[a] = *ec2_get_counters(ec2, (enum ec2_action)a);
 	}

@@ -248,15 +248,22 @@ test_next_step(void)
 	CHECK(ec2_next_step(&r, EC2_ERR_CREDS, 1, 0, 0, 0, 0) ==
 	      EC2_NEXT_GIVE_UP);
 
-	TEST("reads_give_up_after_max_attempts_writes_retry_forever");
+	TEST("reads_give_up_after_3_attempts_writes_after_20");
 	CHECK(ec2_next_step(&r, EC2_ERR_RETRYABLE, 1, 0, 50, 0, 0) ==
 	      EC2_NEXT_RETRY);
 	CHECK(ec2_next_step(&r, EC2_ERR_RETRYABLE, 2, 0, 50, 0, 0) ==
 	      EC2_NEXT_RETRY);
 	CHECK(ec2_next_step(&r, EC2_ERR_RETRYABLE, 3, 0, 50, 0, 0) ==
 	      EC2_NEXT_GIVE_UP);
+	CHECK(w.max_attempts == EC2_WRITE_ATTEMPTS);
+	CHECK(ec2_next_step(&w, EC2_ERR_RETRYABLE, 19, 30000, 5000, 0, 0) ==
+	      EC2_NEXT_RETRY);
+	CHECK(ec2_next_step(&w, EC2_ERR_RETRYABLE, 20, 30000, 5000, 0, 0) ==
+	      EC2_NEXT_GIVE_UP);
+	w.max_attempts = 0;
 	CHECK(ec2_next_step(&w, EC2_ERR_RETRYABLE, 1000, 3600000, 5000, 0, 0) ==
 	      EC2_NEXT_RETRY);
+	w.max_attempts = EC2_WRITE_ATTEMPTS;
 
 	TEST("deadline_stops_retries_that_would_end_after_it");
 	w.deadline_ms = 10000;
@@ -955,6 +962,7 @@ test_io_quota(struct env *e)
 	struct ec2_params p = {
 	    .region = "us-east-1", .endpoint = stub_url, .timeout_ms = 500};
 	struct ec2_ctx *ec2 = ec2_new(e->loop, e->http, e->creds, &p), *saved;
+	struct backoff_policy unlimited;
 	struct outcome o;
 	int before;
 
@@ -964,14 +972,24 @@ test_io_quota(struct env *e)
 	saved = e->ec2;
 	e->ec2 = ec2;
 	ec2_set_rand(ec2, rand_zero, NULL);
-	TEST("a_write_that_always_fails_stops_when_the_retry_quota_is_spent");
+	TEST("a_write_that_always_fails_stops_after_its_attempt_limit");
 	CHECK(ec2_retry_quota(ec2) == 500);
 	before = stub_count(e, "eipalloc-500");
 	associate(e, "eipalloc-500", "i-self", NULL, &o);
 	CHECK(o.done == 1 && o.rc == -1);
-	CHECK(o.attempts == 101);
+	CHECK(o.attempts == EC2_WRITE_ATTEMPTS);
+	CHECK(stub_count(e, "eipalloc-500") - before == EC2_WRITE_ATTEMPTS);
+	CHECK(ec2_retry_quota(ec2) == 500 - 5 * (EC2_WRITE_ATTEMPTS - 1));
+
+	TEST("a_write_without_limit_stops_when_the_retry_quota_is_spent");
+	ec2_policy_write(&unlimited);
+	unlimited.max_attempts = 0;
+	before = stub_count(e, "eipalloc-500");
+	associate(e, "eipalloc-500", "i-self", &unlimited, &o);
+	CHECK(o.done == 1 && o.rc == -1);
+	CHECK(o.attempts == 1 + (500 - 5 * (EC2_WRITE_ATTEMPTS - 1)) / 5);
 	CHECK(strcmp(o.code, "InternalError") == 0);
-	CHECK(stub_count(e, "eipalloc-500") - before == 101);
+	CHECK(stub_count(e, "eipalloc-500") - before == (int)o.attempts);
 	CHECK(ec2_retry_quota(ec2) == 0);
 
 	TEST("with_the_quota_empty_a_failure_is_not_retried");
