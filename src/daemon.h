@@ -15,11 +15,13 @@
 
 #define DAEMON_DEFAULT_CONFIG "/etc/eipfloatd.conf"
 #define DAEMON_DEFAULT_RUNTIME_DIR "/run/eipfloatd"
+#define DAEMON_DEFAULT_STATE_DIR "/var/lib/eipfloatd"
 
 struct daemon_options {
 	const char *config_path;
 	const char *node; /* NULL: find self by host name / addresses */
 	const char *runtime_dir;
+	const char *state_dir; /* survives reboots: the maintenance flag */
 	enum log_level log_level;
 };
 

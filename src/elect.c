@@ -976,6 +976,24 @@ on_owner(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	}
 }
 
+/*
+ * A reload rebuilt the resource group, so what we knew of its owner was
+ * about the old one. An acquisition in flight is issued again on the new
+ * group; otherwise the new group is verified at once, and what it lacks
+ * (an added EIP nobody holds) is no failed acquisition: an ACTIVE node
+ * associates it on the answer and a removed one is simply not asked.
+ */
+static void
+on_resources(struct elect_state *st, struct elect_actions *out)
+{
+	if (st->acq == ELECT_ACQ_IN_FLIGHT) {
+		acquire(st, out);
+		return;
+	}
+	st->acq = ELECT_ACQ_IDLE;
+	out->flags |= ELECT_ACT_VERIFY;
+}
+
 static void
 on_acquired(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	    struct elect_actions *out)
@@ -1147,6 +1165,9 @@ elect_step(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 		break;
 	case ELECT_EV_HEALTH:
 		on_health(st, ev->ok, now, out);
+		break;
+	case ELECT_EV_RESOURCES:
+		on_resources(st, out);
 		break;
 	case ELECT_EV_SHUTDOWN:
 		on_shutdown(st, now, out);

@@ -126,6 +126,7 @@ enum elect_event_type {
 	ELECT_EV_OWNER,		 /* answer to VERIFY: .owner, .detail */
 	ELECT_EV_ACQUIRED,	 /* answer to ACQUIRE: .ok, .detail */
 	ELECT_EV_HEALTH,	 /* .ok = eligible (after fall/rise) */
+	ELECT_EV_RESOURCES,	 /* a reload rebuilt the resource group */
 	ELECT_EV_SHUTDOWN,	 /* SIGTERM: last event */
 };
 

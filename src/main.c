@@ -19,6 +19,7 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: eipfloatd [-t | -T] [-c FILE] [-n NAME] [-l LEVEL] "
 		"[--runtime-dir DIR]\n"
+		"                 [--state-dir DIR]\n"
 		"       eipfloatd status [--json] | metrics [--runtime-dir DIR]\n"
 		"       eipfloatd --keygen FILE\n"
 		"       eipfloatd -V | -h\n"
@@ -30,10 +31,12 @@ usage(FILE *out)
 		"and exit\n"
 		"  -l, --log-level LVL   error, warning, notice, info, debug\n"
 		"      --runtime-dir DIR pid file and state dump (default %s)\n"
+		"      --state-dir DIR   what survives a reboot (default %s)\n"
 		"      --keygen FILE     write a new random authkey (mode 0600)\n"
 		"  -V, --version         print the version and exit\n"
 		"  -h, --help            this text\n",
-		DAEMON_DEFAULT_CONFIG, DAEMON_DEFAULT_RUNTIME_DIR);
+		DAEMON_DEFAULT_CONFIG, DAEMON_DEFAULT_RUNTIME_DIR,
+		DAEMON_DEFAULT_STATE_DIR);
 }
 
 static int
@@ -78,6 +81,7 @@ main(int argc, char **argv)
 		{"print-config", no_argument, NULL, 'T'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"runtime-dir", required_argument, NULL, 'R'},
+		{"state-dir", required_argument, NULL, 'S'},
 		{"keygen", required_argument, NULL, 'K'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -86,6 +90,7 @@ main(int argc, char **argv)
 	struct daemon_options opt = {
 		.config_path = DAEMON_DEFAULT_CONFIG,
 		.runtime_dir = DAEMON_DEFAULT_RUNTIME_DIR,
+		.state_dir = DAEMON_DEFAULT_STATE_DIR,
 		.log_level = LOG_LEVEL_NOTICE,
 	};
 	int c, level, test_only = 0, print_only = 0;
@@ -122,6 +127,9 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			opt.runtime_dir = optarg;
+			break;
+		case 'S':
+			opt.state_dir = optarg;
 			break;
 		case 'K':
 			return keygen(optarg);

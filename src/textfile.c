@@ -1,7 +1,9 @@
 /*
- * textfile.c - atomic replacement of a small file (the metrics textfile).
+ * textfile.c - atomic replacement of a small file (the metrics textfile,
+ * the state dump, and durably the state directory's file).
  */
 #include "textfile.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,9 +12,31 @@
 #include <string.h>
 #include <unistd.h>
 
-int
-textfile_replace(const char *path, const char *data, size_t len, char *err,
-		 size_t errlen)
+/* The rename itself reaches the disk only with its directory. */
+static void
+sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		util_strlcpy(dir, ".", sizeof(dir));
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s",
+			 slash == path ? 1 : (int)(slash - path), path);
+	else
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	fsync(fd);
+	close(fd);
+}
+
+static int
+replace(const char *path, const char *data, size_t len, int durable,
+	char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
 	size_t off = 0;
@@ -45,7 +69,7 @@ textfile_replace(const char *path, const char *data, size_t len, char *err,
 		}
 		off += (size_t)w;
 	}
-	if (close(fd) == -1)
+	if ((durable && fsync(fd) == -1) || close(fd) == -1)
 		goto fail_write;
 	if (rename(tmp, path) == -1) {
 		snprintf(err, errlen, "rename %s to %s: %s", tmp, path,
@@ -53,6 +77,8 @@ textfile_replace(const char *path, const char *data, size_t len, char *err,
 		unlink(tmp);
 		return -1;
 	}
+	if (durable)
+		sync_dir(path);
 	return 0;
 fail_write:
 	snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
@@ -61,4 +87,18 @@ fail_write:
 fail_open:
 	snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
 	return -1;
+}
+
+int
+textfile_replace(const char *path, const char *data, size_t len, char *err,
+		 size_t errlen)
+{
+	return replace(path, data, len, 0, err, errlen);
+}
+
+int
+textfile_replace_durable(const char *path, const char *data, size_t len,
+			 char *err, size_t errlen)
+{
+	return replace(path, data, len, 1, err, errlen);
 }

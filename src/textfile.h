@@ -17,4 +17,11 @@
 int textfile_replace(const char *path, const char *data, size_t len, char *err,
 		     size_t errlen);
 
+/*
+ * The same, and fsync(2) the file before the rename and its directory
+ * after it, for state that must survive a power cut (statefile.c).
+ */
+int textfile_replace_durable(const char *path, const char *data, size_t len,
+			     char *err, size_t errlen);
+
 #endif

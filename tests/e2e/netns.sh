@@ -285,7 +285,8 @@ run_node() {
 			AWS_EC2_METADATA_DISABLED=true \
 			AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY="$SECRET" \
 			"$EIPFLOATD" -c "$2" -n "node-$_n" \
-			--runtime-dir "$T/run-$_n" -l "${LOGLEVEL:-info}" \
+			--runtime-dir "$T/run-$_n" --state-dir "$T/state-$_n" \
+			-l "${LOGLEVEL:-info}" \
 			2>>"$T/$_n.log" &
 	else
 		ip netns exec "$_ns" env -u AWS_EC2_METADATA_DISABLED \
@@ -293,7 +294,8 @@ run_node() {
 			-u AWS_SESSION_TOKEN -u AWS_PROFILE HOME="$T" \
 			E2E_NODE="$_n" \
 			"$EIPFLOATD" -c "$2" -n "node-$_n" \
-			--runtime-dir "$T/run-$_n" -l "${LOGLEVEL:-info}" \
+			--runtime-dir "$T/run-$_n" --state-dir "$T/state-$_n" \
+			-l "${LOGLEVEL:-info}" \
 			2>>"$T/$_n.log" &
 	fi
 	eval "NODE_PID_$_n=$!"

@@ -107,6 +107,8 @@ class ControlApi:
             "expire_imds_tokens": self._set_expire_tokens,
             "clock_offset": self._set_clock,
             "imds_v1": self._set_imds_v1,
+            "read_lag_ms": self._set_read_lag,
+            "empty_read_ms": self._set_empty_read,
         }
         unknown = set(data) - set(handlers)
         if unknown:
@@ -184,3 +186,9 @@ class ControlApi:
     @staticmethod
     def _set_imds_v1(w, v):
         w.imds_v1 = bool(v)
+
+    def _set_read_lag(self, w, v):
+        w.read_lag_ms = int(self._num(v, "read_lag_ms", 0))
+
+    def _set_empty_read(self, w, v):
+        w.empty_read_ms = int(self._num(v, "empty_read_ms", 0))

@@ -2,6 +2,7 @@
 validation, faults and the action, answered in AWS's XML; /_emu/ goes to
 the control API."""
 
+import email.utils
 import socket
 import time
 import traceback
@@ -16,6 +17,13 @@ from .sigv4 import canonical_uri
 
 
 class Ec2Handler(BaseHandler):
+    def date_time_string(self, timestamp=None):
+        """Every answer's Date, control API included, reads EC2's clock
+        (host clock + clock_offset), as SDKs correcting skew expect."""
+        if timestamp is None:
+            timestamp = self.emu.world.now()
+        return email.utils.formatdate(timestamp, usegmt=True)
+
     def do_GET(self):
         self.dispatch()
 

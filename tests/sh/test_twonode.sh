@@ -37,7 +37,8 @@ start() { # start NODE (the log of an earlier run is kept as NODE.log.old)
 	[ -e "$T/$1.log" ] && mv "$T/$1.log" "$T/$1.log.old"
 	# EIPFLOATD_WRAPPER: a command to run the daemon under (valgrind).
 	${EIPFLOATD_WRAPPER:-} "$EIPFLOATD" -c "$T/c.conf" -n "node-$1" \
-		--runtime-dir "$T/run-$1" -l info 2>"$T/$1.log" &
+		--runtime-dir "$T/run-$1" --state-dir "$T/state-$1" -l info \
+		2>"$T/$1.log" &
 	eval "pid_$1=$!"
 	track $!
 	# SIGUSR1 before the handlers are set would kill it: wait for them.

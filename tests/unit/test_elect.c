@@ -27,6 +27,7 @@ enum kind {
 	K_ACQ,
 	K_HEALTH,
 	K_DOWN,
+	K_RES, /* a reload rebuilt the resource group */
 	K_KEEP, /* heartbeats every 200 ms from t to until */
 };
 
@@ -65,6 +66,7 @@ struct step {
 #define ACQ(t_, ok) .k = K_ACQ, .t = (t_), .arg = (ok)
 #define HEALTH(t_, e) .k = K_HEALTH, .t = (t_), .arg = (e)
 #define DOWN(t_) .k = K_DOWN, .t = (t_)
+#define RES(t_) .k = K_RES, .t = (t_)
 #define EXPECT(r, f) .role = ELECT_##r, .flags = (f)
 #define TERM(x) .has_term = 1, .term = (x)
 #define GUARD(x) .has_guard = 1, .guarded = (x)
@@ -186,6 +188,8 @@ event_type(enum kind k)
 		return ELECT_EV_HEALTH;
 	case K_DOWN:
 		return ELECT_EV_SHUTDOWN;
+	case K_RES:
+		return ELECT_EV_RESOURCES;
 	}
 	return ELECT_EV_TICK;
 }
@@ -824,6 +828,34 @@ static const struct step monitor_api_error_stays[] = {
 };
 
 /* Threshold 2, peer never heard: re-acquire, then FAULT, then retries. */
+/*
+ * A reload added an EIP nobody holds just after our acquisition: the new
+ * group is verified at once and the new EIP associated, no failure counted
+ * (threshold 1: counting it would be FAULT).
+ */
+static const struct step reload_new_resources_verified_not_failed[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{ACQ(3500, 1), EXPECT(ACTIVE, 0)},
+	{RES(4000), EXPECT(ACTIVE, V)},
+	{OWNER(4100, NONE), EXPECT(ACTIVE, A), WHY("re-associating (0 of 1")},
+	{ACQ(4600, 1), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+};
+
+/* A reload during the acquisition: it is issued again on the new group. */
+static const struct step reload_during_acquisition_reissues_it[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{RES(3200), EXPECT(ACTIVE, A)},
+	{ACQ(3700, 1), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+};
+
 static const struct step monitor_reacquire_then_fault[] = {
 	{START(0), EXPECT(STARTING, V | S)},
 	{OWNER(100, SELF), EXPECT(STARTING, 0)},
@@ -1065,6 +1097,8 @@ static const struct scenario scenarios[] = {
 	SCEN(monitor_failed_takeover_is_not_guarded, .threshold = 3),
 	SCEN(monitor_api_error_stays),
 	SCEN(monitor_reacquire_then_fault, .threshold = 2),
+	SCEN(reload_new_resources_verified_not_failed),
+	SCEN(reload_during_acquisition_reissues_it),
 	SCEN(monitor_reacquire_success_resets, .threshold = 2),
 	SCEN(fault_hands_over_to_peer),
 	SCEN(acquire_timeout_faults_and_hands_over, .acquire_timeout = 30000),
