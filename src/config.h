@@ -80,6 +80,7 @@ struct config {
 	unsigned failback_delay_ms;
 	unsigned startup_wait_ms;
 	unsigned migration_threshold;
+	unsigned acquire_timeout_ms;
 
 	/* aws; "" means the documented default */
 	char region[CONFIG_NAME_MAX];
