@@ -677,6 +677,24 @@ on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	}
 }
 
+/*
+ * The peer is heard (again) while we are ACTIVE, and it is not ACTIVE: it
+ * may have been ACTIVE during the silence, or have stepped down with an
+ * AssociateAddress in flight before we ever heard it as ACTIVE (it loses
+ * the contest on its side first). A cancelled write that had reached EC2
+ * still lands, so verify now and once more when that window is over.
+ */
+static void
+peer_back(struct elect_state *st, uint64_t now, struct elect_actions *out)
+{
+	if (st->params.late_write_ms == 0)
+		return;
+	if (st->acq != ELECT_ACQ_IN_FLIGHT)
+		out->flags |= ELECT_ACT_VERIFY;
+	if (now + st->params.late_write_ms < st->next_check)
+		st->next_check = now + st->params.late_write_ms;
+}
+
 /* Rule 4, on a heartbeat from an ACTIVE peer while ACTIVE. */
 static void
 contest(struct elect_state *st, uint64_t now, struct elect_actions *out)
@@ -701,6 +719,14 @@ contest(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	st->contest_term = p->term;
 	st->contest_at = now;
 	st->contest_done = 1;
+	/*
+	 * The loser cancels its acquisition, but a write it had already sent
+	 * can still land: the monitor verifies again once that window is over
+	 * (rule 4: never leave the EIP on the standby).
+	 */
+	if (st->params.late_write_ms > 0 &&
+	    now + st->params.late_write_ms < st->next_check)
+		st->next_check = now + st->params.late_write_ms;
 	if (p->term < st->term) {
 		if (st->acq == ELECT_ACQ_IN_FLIGHT) {
 			note(out, ELECT_LEVEL_WARNING,
@@ -773,6 +799,8 @@ on_heartbeat(struct elect_state *st, const struct elect_peer_info *p,
 		st->peer_max_term = p->term;
 	if (st->role == ELECT_ACTIVE && p->role == ELECT_ACTIVE)
 		contest(st, now, out);
+	else if (st->role == ELECT_ACTIVE && !was_up)
+		peer_back(st, now, out);
 }
 
 static void
@@ -815,6 +843,8 @@ contest_answer(struct elect_state *st, enum elect_owner owner, uint64_t now,
 		}
 		if (owner == ELECT_OWNER_SELF) {
 			st->contest = ELECT_CONTEST_NONE;
+			st->failures = 0;
+			held(st);
 			note(out, ELECT_LEVEL_WARNING,
 			     "peer %s is also ACTIVE with the same term %llu; "
 			     "EC2 says the EIP is on this instance: staying "
@@ -824,7 +854,10 @@ contest_answer(struct elect_state *st, enum elect_owner owner, uint64_t now,
 		}
 	}
 	if (owner == ELECT_OWNER_SELF) {
+		/* Verified ours: a later move (a late write) is no failure. */
 		st->contest = ELECT_CONTEST_NONE;
+		st->failures = 0;
+		held(st);
 		return;
 	}
 	if (owner == ELECT_OWNER_UNKNOWN) {

@@ -102,6 +102,12 @@ struct elect_params {
 	 */
 	unsigned acquire_timeout_ms;
 	/*
+	 * How long a write the peer cancelled when it stepped down may still
+	 * land at EC2 (its request timeout, aws.timeout_ms, plus slack): the
+	 * winner of two ACTIVE nodes verifies at once and again after this.
+	 */
+	unsigned late_write_ms;
+	/*
 	 * A health check is configured and has not answered yet: the node is
 	 * not eligible until its first result (HEALTH ok=1), so it cannot grab
 	 * the EIP before its service is known to be up.

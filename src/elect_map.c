@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Beyond the request timeout: EC2's own processing of a request in hand. */
+#define ELECT_MAP_LATE_WRITE_SLACK_MS 1000
+
 void
 elect_map_params(struct elect_params *ep, const struct config *cfg)
 {
@@ -28,6 +31,7 @@ elect_map_params(struct elect_params *ep, const struct config *cfg)
 	ep->monitor_interval_ms = cfg->monitor_interval_ms;
 	ep->migration_threshold = cfg->migration_threshold;
 	ep->acquire_timeout_ms = cfg->acquire_timeout_ms;
+	ep->late_write_ms = cfg->aws_timeout_ms + ELECT_MAP_LATE_WRITE_SLACK_MS;
 	ep->start_unhealthy = cfg->check_command[0] != '\0';
 }
 

@@ -96,6 +96,7 @@ struct scenario {
 	int failback;
 	unsigned failback_delay; /* 0: 30000 */
 	unsigned threshold;	 /* 0: 1 */
+	unsigned late_write;	 /* elect_params.late_write_ms */
 	int start_unhealthy;	 /* a check is configured, no result yet */
 	unsigned acquire_timeout; /* 0: no acquisition deadline */
 	const struct step *steps;
@@ -310,6 +311,7 @@ run_scenario(const struct scenario *sc)
 	if (sc->threshold)
 		ec.migration_threshold = sc->threshold;
 	ec.acquire_timeout_ms = sc->acquire_timeout;
+	ec.late_write_ms = sc->late_write;
 	elect_init(&st, &ec, 0);
 	for (i = 0; i < sc->n; i++)
 		run_step(sc, i, &st, &now);
@@ -669,6 +671,41 @@ static const struct step two_active_lower_term_peer[] = {
 	{HB(1400, B(STANDBY, 5)), EXPECT(ACTIVE, 0)},
 	{ACQ(2000, 1), EXPECT(ACTIVE, 0)},
 	{KEEP(2200, 9800, B(STANDBY, 5)), EXPECT(ACTIVE, 0)},
+};
+
+/*
+ * The loser's cancelled AssociateAddress lands after the winner verified:
+ * the winner verifies again once the late-write window (6 s) is over, not
+ * at the next monitor check (10 s later), and takes the EIP back.
+ */
+static const struct step two_active_late_write_of_the_loser[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{HB(100, B(STANDBY, 5)), EXPECT(STARTING, 0)},
+	{OWNER(200, SELF), EXPECT(ACTIVE, S | H | R), TERM(6)},
+	{HB(1000, B(ACTIVE, 5)), EXPECT(ACTIVE, V), WHY("lower term (5 < 6)")},
+	{OWNER(1100, SELF), EXPECT(ACTIVE, 0)},
+	{KEEP(1200, 6800, B(STANDBY, 5)), EXPECT(ACTIVE, 0)},
+	{TICK(7000), EXPECT(ACTIVE, V)},
+	{OWNER(7100, PEER_), EXPECT(ACTIVE, A), WHY("re-associating")},
+	{ACQ(7600, 1), EXPECT(ACTIVE, 0)},
+};
+
+/*
+ * The same race seen from the winner that never heard the loser ACTIVE
+ * (it lost on its side first): the peer heard again after silence, not
+ * ACTIVE, means verify now and once more after the window.
+ */
+static const struct step peer_back_after_silence_verified_twice[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{ACQ(3100, 1), EXPECT(ACTIVE, 0)},
+	{HB(4000, B(STANDBY, 1)), EXPECT(ACTIVE, V), WHY("heard")},
+	{OWNER(4100, SELF), EXPECT(ACTIVE, 0)},
+	{KEEP(4200, 9800, B(STANDBY, 1)), EXPECT(ACTIVE, 0)},
+	{TICK(10000), EXPECT(ACTIVE, V)},
+	{OWNER(10100, PEER_), EXPECT(ACTIVE, A), WHY("re-associating")},
+	{ACQ(10600, 1), EXPECT(ACTIVE, 0)},
 };
 
 static const struct step two_active_lower_term_eip_here[] = {
@@ -1095,6 +1132,8 @@ static const struct scenario scenarios[] = {
 	SCEN(monitor_step_down_peer_active),
 	SCEN(monitor_eip_on_standby_peer_reassociates),
 	SCEN(monitor_failed_takeover_is_not_guarded, .threshold = 3),
+	SCEN(two_active_late_write_of_the_loser, .late_write = 6000),
+	SCEN(peer_back_after_silence_verified_twice, .late_write = 6000),
 	SCEN(monitor_api_error_stays),
 	SCEN(monitor_reacquire_then_fault, .threshold = 2),
 	SCEN(reload_new_resources_verified_not_failed),
