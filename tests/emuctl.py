@@ -8,6 +8,7 @@
       calls(service="ec2", action=None, since=0)  call records
       state()                                     the world
       owner(alloc)   instance holding the address, or "none"
+      remaps(alloc)  associations made to the address so far
       seq()          the newest call's sequence number (0 when none)
       writes(since)  AssociateAddress/DisassociateAddress calls
   emuctl.py URL wait SECONDS EXPR    poll EXPR until true (exit 1 on timeout)
@@ -44,6 +45,12 @@ def helpers(base):
                 return a["instance_id"] or "none"
         return "unknown"
 
+    def remaps(alloc):
+        for a in state()["addresses"]:
+            if a["allocation_id"] == alloc:
+                return a["remaps"]
+        return -1
+
     def seq():
         c = calls("all")
         return c[-1]["seq"] if c else 0
@@ -53,8 +60,9 @@ def helpers(base):
                 if c["action"] in ("AssociateAddress",
                                    "DisassociateAddress")]
 
-    return {"calls": calls, "state": state, "owner": owner, "seq": seq,
-            "writes": writes, "json": json, "time": time}
+    return {"calls": calls, "state": state, "owner": owner,
+            "remaps": remaps, "seq": seq, "writes": writes,
+            "json": json, "time": time}
 
 
 def main(argv):

@@ -4,6 +4,7 @@ import json
 import urllib.parse
 
 from .common import ControlError, log
+from .limits import denied_actions
 
 
 class ControlApi:
@@ -107,6 +108,10 @@ class ControlApi:
             "expire_imds_tokens": self._set_expire_tokens,
             "clock_offset": self._set_clock,
             "imds_v1": self._set_imds_v1,
+            "read_lag_ms": self._set_read_lag,
+            "empty_read_ms": self._set_empty_read,
+            "buckets": self._set_buckets,
+            "denied_actions": self._set_denied,
         }
         unknown = set(data) - set(handlers)
         if unknown:
@@ -184,3 +189,25 @@ class ControlApi:
     @staticmethod
     def _set_imds_v1(w, v):
         w.imds_v1 = bool(v)
+
+    def _set_read_lag(self, w, v):
+        w.read_lag_ms = int(self._num(v, "read_lag_ms", 0))
+
+    def _set_empty_read(self, w, v):
+        w.empty_read_ms = int(self._num(v, "empty_read_ms", 0))
+
+    @staticmethod
+    def _set_buckets(w, v):
+        w.buckets.set(v)
+
+    @staticmethod
+    def _set_denied(w, v):
+        """{"i-0bbb...": ["AssociateAddress"]}: that instance's role may
+        no longer call those actions (an empty list allows all again)."""
+        if not isinstance(v, dict):
+            raise ControlError("denied_actions takes {instance: [action]}")
+        for iid, actions in v.items():
+            inst = w.instances.get(iid)
+            if inst is None:
+                raise ControlError("no such instance: %s" % iid)
+            inst.denied_actions = denied_actions(actions, iid)

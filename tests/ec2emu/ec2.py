@@ -185,6 +185,7 @@ class Ec2Api:
                 continue
             if ips and a.public_ip not in ips:
                 continue
+            a = w.read_view(a) # eventually consistent, like EC2
             if not all(self._filter_ok(name, vals, a)
                        for name, vals in filters):
                 continue

@@ -10,7 +10,8 @@ import secrets
 import threading
 import time
 
-from .common import hex_id, iso8601, log
+from .common import ControlError, hex_id, iso8601, log
+from .limits import Buckets, denied_actions
 
 
 class Instance:
@@ -28,6 +29,11 @@ class Instance:
         self.imds_listen = spec.get("imds_listen")
         self.source_ips = list(spec.get("source_ips", []))
         self.imds_url = None
+        try:
+            self.denied_actions = denied_actions(
+                spec.get("denied_actions", []), self.id)
+        except ControlError as e:
+            raise ValueError(str(e))
 
     def mac(self):
         h = hashlib.sha256(self.id.encode()).digest()
@@ -44,6 +50,32 @@ class Address:
         self.instance_id = None
         self.eni_id = None
         self.private_ip = None
+        # Successful associations (AssociateAddress or a console
+        # change): AWS may bill each remap.
+        self.remaps = 0
+        # (monotonic time, association snapshot) per change, oldest
+        # first, so that reads can lag behind writes (see read_view).
+        self.history = [(float("-inf"), self.snapshot())]
+
+    def snapshot(self):
+        return (self.association_id, self.instance_id, self.eni_id,
+                self.private_ip)
+
+
+class AddressView:
+    """An address as one DescribeAddresses read sees it: the
+    association of some moment, not necessarily the current one."""
+
+    def __init__(self, addr, snap):
+        self.allocation_id = addr.allocation_id
+        self.public_ip = addr.public_ip
+        (self.association_id, self.instance_id, self.eni_id,
+         self.private_ip) = snap
+
+
+# Changes older than this are dropped from an address's history
+# (reads never lag further).
+HISTORY_KEEP_S = 600.0
 
 
 class RoleCredential:
@@ -96,6 +128,15 @@ class World:
         self.refresh_ahead = spec.get("credential_refresh_ahead")
         self.clock_offset = float(spec.get("clock_offset", 0))
         self.imds_v1 = bool(spec.get("imds_v1", False))
+        try:
+            self.buckets = Buckets(spec.get("buckets"))
+        except ControlError as e:
+            raise ValueError("buckets: %s" % e)
+        # Eventual consistency (POST /_emu/set): reads answer with the
+        # association of read_lag_ms ago, and show no association for
+        # empty_read_ms after each change.
+        self.read_lag_ms = 0
+        self.empty_read_ms = 0
         self.instances = {}
         for ispec in spec.get("instances", []):
             inst = Instance(ispec, self)
@@ -118,6 +159,8 @@ class World:
                 self._bind(addr, inst, inst.eni_id,
                            inst.private_ip,
                            aspec.get("association_id"))
+                # The initial association is no change a read can miss.
+                addr.history = [(float("-inf"), addr.snapshot())]
         self.static_keys = {}
         for k in spec.get("access_keys", []):
             self.static_keys[_req_str(k, "access_key_id",
@@ -176,18 +219,46 @@ class World:
         addr.instance_id = inst.id
         addr.eni_id = eni
         addr.private_ip = private_ip
+        self._record(addr)
         return addr.association_id
 
-    @staticmethod
-    def _unbind(addr):
+    def _unbind(self, addr):
         addr.association_id = None
         addr.instance_id = None
         addr.eni_id = None
         addr.private_ip = None
+        self._record(addr)
+
+    @staticmethod
+    def _record(addr):
+        now = time.monotonic()
+        addr.history.append((now, addr.snapshot()))
+        while len(addr.history) > 2 and \
+            addr.history[1][0] < now - HISTORY_KEEP_S:
+            del addr.history[0]
 
     def associate(self, addr, inst, private_ip=None):
-        return self._bind(addr, inst, inst.eni_id,
-                          private_ip or inst.private_ip)
+        assoc = self._bind(addr, inst, inst.eni_id,
+                           private_ip or inst.private_ip)
+        addr.remaps += 1
+        return assoc
+
+    def read_view(self, addr):
+        """The address as a DescribeAddresses read sees it now: the
+        association as it was read_lag_ms ago, and none at all while
+        that moment is within empty_read_ms of a change. Monotonic
+        time, so clock_offset does not move it."""
+        if not self.read_lag_ms and not self.empty_read_ms:
+            return addr
+        at = time.monotonic() - self.read_lag_ms / 1000.0
+        changed, snap = addr.history[0]
+        for t, s in addr.history[1:]:
+            if t > at:
+                break
+            changed, snap = t, s
+        if at - changed < self.empty_read_ms / 1000.0:
+            snap = (None, None, None, None)
+        return AddressView(addr, snap)
 
     def disassociate(self, addr):
         self._unbind(addr)
@@ -245,6 +316,7 @@ class World:
             "instance_id": a.instance_id,
             "network_interface_id": a.eni_id,
             "private_ip": a.private_ip,
+            "remaps": a.remaps,
         }
 
     def state(self):
@@ -257,6 +329,8 @@ class World:
             "credential_ttl": self.credential_ttl,
             "credential_refresh_ahead": self._refresh_ahead(),
             "imds_v1": self.imds_v1,
+            "read_lag_ms": self.read_lag_ms,
+            "empty_read_ms": self.empty_read_ms,
             "addresses": [self.address_view(a) for a in self.addresses],
             "instances": [{
                 "id": i.id,
@@ -266,7 +340,9 @@ class World:
                 "role": i.role,
                 "imds_url": i.imds_url,
                 "source_ips": i.source_ips,
+                "denied_actions": sorted(i.denied_actions),
             } for i in self.instances.values()],
+            "buckets": self.buckets.view(),
             "credentials": [c.public(now)
                     for c in self.role_creds.values()],
         }
@@ -282,7 +358,8 @@ def load_world(path):
         raise ValueError("world %s: top level must be an object" % path)
     known = {"region", "account", "role", "credential_ttl",
              "credential_refresh_ahead", "clock_offset", "imds_v1",
-             "instances", "addresses", "access_keys", "comment"}
+             "instances", "addresses", "access_keys", "comment",
+             "buckets"}
     unknown = set(spec) - known
     if unknown:
         raise ValueError("world %s: unknown keys %s" %
