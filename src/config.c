@@ -357,6 +357,59 @@ config_reload_check(const struct config *cur, const struct config *next,
 	return 0;
 }
 
+static int
+differs(char *what, size_t len, const char *key)
+{
+	if (len > 0)
+		util_strlcpy(what, key, len);
+	return 1;
+}
+
+int
+config_resources_changed(const struct config *cur, const struct config *next,
+			 char *what, size_t len)
+{
+	const unsigned role_cur[2] = {cur->self, cur->peer};
+	const unsigned role_next[2] = {next->self, next->peer};
+
+	if (strcmp(cur->region, next->region) != 0)
+		return differs(what, len, "aws.region");
+	if (strcmp(cur->endpoint, next->endpoint) != 0)
+		return differs(what, len, "aws.endpoint");
+	if (strcmp(cur->imds_endpoint, next->imds_endpoint) != 0)
+		return differs(what, len, "aws.imds_endpoint");
+	if (strcmp(cur->profile, next->profile) != 0)
+		return differs(what, len, "aws.profile");
+	if (cur->aws_timeout_ms != next->aws_timeout_ms)
+		return differs(what, len, "aws.timeout_ms");
+	if (strcmp(cur->ca_file, next->ca_file) != 0)
+		return differs(what, len, "aws.ca_file");
+	for (unsigned r = 0; r < 2; r++) {
+		const struct config_node *a = &cur->nodes[role_cur[r]];
+		const struct config_node *b = &next->nodes[role_next[r]];
+
+		if (strcmp(a->instance_id, b->instance_id) != 0)
+			return differs(what, len, "nodes[].instance_id");
+		if (strcmp(a->network_interface_id,
+			   b->network_interface_id) != 0)
+			return differs(what, len,
+				       "nodes[].network_interface_id");
+	}
+	if (cur->nresources != next->nresources)
+		return differs(what, len, "resources");
+	for (unsigned i = 0; i < cur->nresources; i++) {
+		const struct config_resource *a = &cur->resources[i];
+		const struct config_resource *b = &next->resources[i];
+
+		if (a->type != b->type ||
+		    strcmp(a->allocation_id, b->allocation_id) != 0 ||
+		    strcmp(a->public_ip, b->public_ip) != 0 ||
+		    strcmp(a->path, b->path) != 0)
+			return differs(what, len, "resources");
+	}
+	return 0;
+}
+
 /*
  * `eipfloatd -T`: the configuration as the daemon uses it, every default
  * filled in, in the syntax it was read from (so the output loads again and

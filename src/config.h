@@ -80,6 +80,7 @@ struct config {
 	unsigned failback_delay_ms;
 	unsigned startup_wait_ms;
 	unsigned migration_threshold;
+	unsigned acquire_timeout_ms;
 
 	/* aws; "" means the documented default */
 	char region[CONFIG_NAME_MAX];
@@ -139,6 +140,14 @@ void config_summary(const struct config *cfg, char *buf, size_t len);
  * Why `next` cannot replace `cur` in a running daemon (node identity,
  * addresses, ports, cluster name): 0 if it can, else -1 with the reason.
  */
+/*
+ * 1 when a reload from cur to next changes what the resource layer was
+ * built from (resources, aws.*, either node's instance or interface id),
+ * with the first such key named in `what`; 0 when it can keep running.
+ */
+int config_resources_changed(const struct config *cur,
+			     const struct config *next, char *what, size_t len);
+
 int config_reload_check(const struct config *cur, const struct config *next,
 			char *err, size_t errlen);
 

@@ -350,6 +350,8 @@ static const struct config_key election_keys[] = {
 	 600000, 3000),
     UINT("migration_threshold", struct config, migration_threshold,
 	 1, 1000, 1),
+    UINT("acquire_timeout_ms", struct config, acquire_timeout_ms, 1000,
+	 600000, 30000),
 };
 
 static const struct config_key aws_keys[] = {

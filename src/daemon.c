@@ -67,6 +67,7 @@ struct daemon {
 	/* the resources, and the AWS set-up they wait for */
 	struct resource_setup *res;
 	uint64_t acquire_started_ms; /* the takeover decision */
+	int ready_sent;		     /* READY=1 told systemd start-up is done */
 
 	unsigned long reloads_ok, reloads_failed, dumps, transitions;
 	unsigned long transitions_to[STATUS_ROLES];
@@ -224,10 +225,12 @@ apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 			link_send_leave(&d->links);
 	if (a->flags & ELECT_ACT_HOOK)
 		run_hook(d, a);
-	if (a->flags & ELECT_ACT_READY)
+	if (a->flags & ELECT_ACT_READY) {
+		d->ready_sent = 1;
 		notify_sendf("READY=1\nSTATUS=%s (term %" PRIu64 ")",
 			     elect_role_name(elect_role(&d->el)),
 			     elect_term(&d->el));
+	}
 }
 
 static void
@@ -345,9 +348,54 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_timer_start(loop, &d->stop_timer);
 }
 
+static const struct resource_setup_ops res_ops_template = {
+	.on_owner = got_owner, .on_acquired = got_acquired};
+
+/*
+ * The resource layer after a reload. When what it was built from changed
+ * (resources, aws.*, instance or interface ids) a new one is built from
+ * `next` and replaces the old, and the election hears ELECT_EV_RESOURCES
+ * (it re-issues an acquisition in flight, or verifies the new group at
+ * once, so an ACTIVE node associates an added EIP now and no longer
+ * manages a removed one). Otherwise the credentials are only re-read. Returns the new set-up, d->res itself, or NULL (out of memory).
+ */
+static struct resource_setup *
+resources_for_reload(struct daemon *d, const struct config *next, char *what,
+		     size_t len)
+{
+	struct resource_setup_ops ops = res_ops_template;
+
+	if (!config_resources_changed(&d->cfg, next, what, len)) {
+		resource_setup_refresh_credentials(d->res);
+		return d->res;
+	}
+	ops.arg = d;
+	return resource_setup_new(d->loop, next, &ops);
+}
+
+static void
+resources_swap(struct daemon *d, struct resource_setup *rs)
+{
+	struct resource_setup *old = d->res;
+	const char *peer = resource_setup_peer(old);
+	struct elect_event ev = {.type = ELECT_EV_RESOURCES};
+
+	if (rs == old)
+		return;
+	if (peer[0] != '\0')
+		resource_setup_peer_instance(rs, peer);
+	resource_setup_free(old);
+	d->res = rs;
+	resource_setup_start(rs);
+	feed(d, &ev);
+}
+
 /*
  * SIGHUP: build a whole new configuration and swap it in only if it is
- * valid and compatible; a bad file leaves the running one untouched.
+ * valid and compatible; a bad file leaves the running one untouched. Every
+ * key either applies here or config_reload_check() refuses the reload
+ * naming it. systemd hears RELOADING=1/READY=1 only once start-up is done
+ * (a reload while STARTING must not make it think start-up finished).
  */
 static void
 on_reload(struct ev_loop *loop, ev_signal *w, int revents)
@@ -355,11 +403,13 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	struct daemon *d = w->data;
 	struct elect_params ep;
 	struct config *next;
-	char err[512], summary[1024];
+	struct resource_setup *rs = NULL;
+	char err[512], summary[1024], what[64] = "";
 
 	if (d->stopping)
 		return;
-	notify_send("RELOADING=1");
+	if (d->ready_sent)
+		notify_send("RELOADING=1");
 	next = malloc(sizeof(*next));
 	if (next == NULL) {
 		log_err("reload: out of memory; keeping the running "
@@ -375,6 +425,13 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 			err);
 		goto out;
 	}
+	rs = resources_for_reload(d, next, what, sizeof(what));
+	if (rs == NULL) {
+		d->reloads_failed++;
+		log_err("reload: out of memory; keeping the running "
+			"configuration");
+		goto out;
+	}
 	memcpy(&d->cfg, next, sizeof(d->cfg));
 	d->reloads_ok++;
 	link_set_config(&d->links, &d->cfg);
@@ -382,16 +439,24 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	elect_reconfigure(&d->el, &ep);
 	hooks_reload(d->hooks, &d->cfg);
 	health_reload(d->health, &d->cfg);
-	elect_schedule(d, util_now_ms());
 	config_summary(&d->cfg, summary, sizeof(summary));
-	log_notice("reloaded %s: %s", d->opt->config_path, summary);
+	if (rs != d->res)
+		log_notice("reloaded %s: %s (%s changed: resource layer "
+			   "rebuilt)",
+			   d->opt->config_path, summary, what);
+	else
+		log_notice("reloaded %s: %s", d->opt->config_path, summary);
+	resources_swap(d, rs);
+	elect_schedule(d, util_now_ms());
 out:
 	if (next != NULL) {
 		util_explicit_bzero(next, sizeof(*next));
 		free(next);
 	}
-	notify_sendf("READY=1\nSTATUS=%s (term %" PRIu64 ")",
-		     elect_role_name(elect_role(&d->el)), elect_term(&d->el));
+	if (d->ready_sent)
+		notify_sendf("READY=1\nSTATUS=%s (term %" PRIu64 ")",
+			     elect_role_name(elect_role(&d->el)),
+			     elect_term(&d->el));
 }
 
 static void
@@ -577,8 +642,7 @@ modules_open(struct daemon *d)
 		.arg = d, .fill = link_fill, .on_msg = link_msg};
 	struct elect_params ep;
 	struct elect_event start = {.type = ELECT_EV_START};
-	const struct resource_setup_ops res_ops = {
-		.arg = d, .on_owner = got_owner, .on_acquired = got_acquired};
+	struct resource_setup_ops res_ops = res_ops_template;
 	char err[512];
 
 	if (link_new_incarnation(&d->incarnation) == -1) {
@@ -590,6 +654,7 @@ modules_open(struct daemon *d)
 	ev_timer_init(&d->elect_timer, on_elect_timer, 0., 0.);
 	d->elect_timer.data = d;
 	d->hooks = hooks_new(d->loop, &d->cfg);
+	res_ops.arg = d;
 	d->res = resource_setup_new(d->loop, &d->cfg, &res_ops);
 	if (d->hooks == NULL || d->res == NULL) {
 		log_err("cannot start: out of memory");

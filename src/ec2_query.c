@@ -155,7 +155,7 @@ ec2_parse_http_date(const char *s, int64_t *epoch_s)
 int
 ec2_is_skew_code(const char *code)
 {
-	/* EC2 itself says AuthFailure "Signature expired: ..." */
+	/* EC2 says RequestExpired, or AuthFailure "Signature expired" */
 	static const char *const skew[] = {
 	    "RequestExpired",		 "RequestTimeTooSkewed",
 	    "InvalidSignatureException", "SignatureDoesNotMatch",

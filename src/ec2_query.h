@@ -89,8 +89,8 @@ int ec2_parse_http_date(const char *s, int64_t *epoch_s);
 
 /*
  * The codes EC2 and the SDKs use for a request signed at the wrong time
- * (EC2 answers AuthFailure "Signature expired"); they count as skew only
- * with a skewed Date.
+ * (EC2 answers RequestExpired, some endpoints AuthFailure "Signature
+ * expired"); they count as skew only with a skewed Date.
  */
 int ec2_is_skew_code(const char *code);
 

@@ -22,6 +22,11 @@
  *   count resets when a verify shows the EIP on this instance. Reaching
  *   migration_threshold means FAULT. Below it the node verifies at once and
  *   re-acquires if needed.
+ * - An acquisition still unanswered after acquire_timeout_ms is cancelled
+ *   and counts as a failed one (ACTIVE: verify, re-acquire or FAULT; FAULT:
+ *   the next try a monitor interval later). A verify that cannot answer
+ *   after a failed acquisition re-acquires: "unknown" must not stall the
+ *   count on its way to FAULT.
  * - FAULT is left when an alive peer becomes ACTIVE (-> STANDBY), or when
  *   the EIP is verified on this instance (-> ACTIVE, new term). Unless a
  *   healthy peer is alive to take over, a FAULT node retries the acquisition
@@ -349,6 +354,7 @@ acquire(struct elect_state *st, struct elect_actions *out)
 {
 	out->flags |= ELECT_ACT_ACQUIRE;
 	st->acq = ELECT_ACQ_IN_FLIGHT;
+	st->acq_deadline = 0; /* armed at the end of the step */
 }
 
 /*
@@ -625,10 +631,21 @@ on_start(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	     st->params.startup_wait_ms, st->params.peer_name);
 }
 
-/* Timers: the monitor verify, the guarded-standby verify, FAULT retries. */
+static void acquire_expired(struct elect_state *st, uint64_t now,
+			    struct elect_actions *out);
+
+/*
+ * Timers: the acquisition deadline, the monitor verify, the guarded-standby
+ * verify, FAULT retries.
+ */
 static void
 on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
+	if (st->acq == ELECT_ACQ_IN_FLIGHT && st->acq_deadline != 0 &&
+	    now >= st->acq_deadline) {
+		acquire_expired(st, now, out);
+		return;
+	}
 	if (st->role == ELECT_STARTING || now < st->next_check)
 		return;
 	switch (st->role) {
@@ -861,6 +878,16 @@ active_answer(struct elect_state *st, enum elect_owner owner,
 		held(st);
 		break;
 	case ELECT_OWNER_UNKNOWN:
+		if (st->failures > 0 && st->acq == ELECT_ACQ_IDLE) {
+			acquire(st, out);
+			note(out, ELECT_LEVEL_WARNING,
+			     "cannot verify the EIP (%s) after a failed "
+			     "acquisition: re-associating (%u of %u failures "
+			     "so far)",
+			     detail ? detail : "EC2 API error", st->failures,
+			     threshold(st));
+			break;
+		}
 		note(out, ELECT_LEVEL_WARNING,
 		     "cannot verify the EIP (%s): staying ACTIVE",
 		     detail ? detail : "EC2 API error");
@@ -949,6 +976,24 @@ on_owner(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	}
 }
 
+/*
+ * A reload rebuilt the resource group, so what we knew of its owner was
+ * about the old one. An acquisition in flight is issued again on the new
+ * group; otherwise the new group is verified at once, and what it lacks
+ * (an added EIP nobody holds) is no failed acquisition: an ACTIVE node
+ * associates it on the answer and a removed one is simply not asked.
+ */
+static void
+on_resources(struct elect_state *st, struct elect_actions *out)
+{
+	if (st->acq == ELECT_ACQ_IN_FLIGHT) {
+		acquire(st, out);
+		return;
+	}
+	st->acq = ELECT_ACQ_IDLE;
+	out->flags |= ELECT_ACT_VERIFY;
+}
+
 static void
 on_acquired(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	    struct elect_actions *out)
@@ -992,6 +1037,33 @@ on_acquired(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 		     detail, st->params.monitor_interval_ms);
 		break;
 	}
+}
+
+/* The deadline passed: cancel it and count it as failed, with the why. */
+static void
+acquire_expired(struct elect_state *st, uint64_t now, struct elect_actions *out)
+{
+	char detail[96];
+	struct elect_event ev = {
+	    .type = ELECT_EV_ACQUIRED, .ok = 0, .detail = detail};
+
+	snprintf(detail, sizeof(detail),
+		 "not done after %u ms, election.acquire_timeout_ms",
+		 st->params.acquire_timeout_ms);
+	out->flags |= ELECT_ACT_CANCEL;
+	/* ACTIVE verifies now, FAULT tries again: the next check after that */
+	st->next_check = now + st->params.monitor_interval_ms;
+	on_acquired(st, &ev, now, out);
+}
+
+/* Start the deadline of an acquisition issued in this step. */
+static void
+arm_acquire_deadline(struct elect_state *st, uint64_t now)
+{
+	if (st->acq != ELECT_ACQ_IN_FLIGHT)
+		st->acq_deadline = 0;
+	else if (st->acq_deadline == 0 && st->params.acquire_timeout_ms != 0)
+		st->acq_deadline = now + st->params.acquire_timeout_ms;
 }
 
 static void
@@ -1094,12 +1166,16 @@ elect_step(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	case ELECT_EV_HEALTH:
 		on_health(st, ev->ok, now, out);
 		break;
+	case ELECT_EV_RESOURCES:
+		on_resources(st, out);
+		break;
 	case ELECT_EV_SHUTDOWN:
 		on_shutdown(st, now, out);
 		return;
 	}
 	if (out->from == out->to)
 		evaluate(st, now, out);
+	arm_acquire_deadline(st, now);
 }
 
 static uint64_t
@@ -1119,6 +1195,8 @@ elect_next_deadline(const struct elect_state *st, uint64_t now)
 		return now;
 	if (st->peer_state == ELECT_PEER_UP)
 		d = st->peer_last + st->params.timeout_ms;
+	if (st->acq == ELECT_ACQ_IN_FLIGHT && st->acq_deadline != 0)
+		d = min64(d, st->acq_deadline);
 	switch (st->role) {
 	case ELECT_STARTING:
 		d = min64(d, st->started_at + st->params.startup_wait_ms);

@@ -95,6 +95,13 @@ struct elect_params {
 	unsigned monitor_interval_ms;
 	unsigned migration_threshold; /* 0 is taken as 1 */
 	/*
+	 * An acquisition not answered by then counts as failed and is
+	 * cancelled (0: no deadline). A node that can never finish its
+	 * AssociateAddress (no credentials, no route to EC2) must reach FAULT
+	 * so that a healthy peer takes over.
+	 */
+	unsigned acquire_timeout_ms;
+	/*
 	 * A health check is configured and has not answered yet: the node is
 	 * not eligible until its first result (HEALTH ok=1), so it cannot grab
 	 * the EIP before its service is known to be up.
@@ -119,6 +126,7 @@ enum elect_event_type {
 	ELECT_EV_OWNER,		 /* answer to VERIFY: .owner, .detail */
 	ELECT_EV_ACQUIRED,	 /* answer to ACQUIRE: .ok, .detail */
 	ELECT_EV_HEALTH,	 /* .ok = eligible (after fall/rise) */
+	ELECT_EV_RESOURCES,	 /* a reload rebuilt the resource group */
 	ELECT_EV_SHUTDOWN,	 /* SIGTERM: last event */
 };
 
@@ -197,6 +205,7 @@ struct elect_state {
 	 */
 	int held_in_role;
 	unsigned failures;   /* consecutive failed acquisitions */
+	uint64_t acq_deadline; /* the in-flight acquisition fails then; 0 */
 	uint64_t next_check; /* monitor verify / FAULT retry / guard verify */
 	int guarded;
 

@@ -27,6 +27,7 @@ elect_map_params(struct elect_params *ep, const struct config *cfg)
 	ep->timeout_ms = cfg->timeout_ms;
 	ep->monitor_interval_ms = cfg->monitor_interval_ms;
 	ep->migration_threshold = cfg->migration_threshold;
+	ep->acquire_timeout_ms = cfg->acquire_timeout_ms;
 	ep->start_unhealthy = cfg->check_command[0] != '\0';
 }
 

@@ -18,6 +18,9 @@
 struct health {
 	struct ev_loop *loop;
 	char command[CONFIG_PATH_MAX];
+	/* The check's own variables: one command for both nodes can ask. */
+	char node_var[CONFIG_NAME_MAX + 16];
+	char cluster_var[CONFIG_NAME_MAX + 20];
 	unsigned interval_ms;
 	unsigned timeout_ms;
 	struct health_counter counter;
@@ -110,14 +113,27 @@ run(struct health *c)
 	struct proc_result r;
 	char err[256];
 	char *argv[4];
+	char **env = proc_env_new(2);
+	size_t k = 0;
+	int rc = -1;
 
 	argv[0] = "/bin/sh";
 	argv[1] = "-c";
 	argv[2] = c->command;
 	argv[3] = NULL;
 	c->runs++;
-	if (proc_start(&c->proc, argv, NULL, c->timeout_ms, err, sizeof(err)) ==
-	    0)
+	if (env != NULL) {
+		while (env[k] != NULL)
+			k++;
+		env[k++] = c->node_var;
+		env[k] = c->cluster_var;
+		rc = proc_start(&c->proc, argv, env, c->timeout_ms, err,
+				sizeof(err));
+		free(env);
+	} else {
+		snprintf(err, sizeof(err), "out of memory");
+	}
+	if (rc == 0)
 		return;
 	/* Counted as a failed check: an unhealthy host may be out of fds. */
 	memset(&r, 0, sizeof(r));
@@ -148,6 +164,10 @@ static void
 take_config(struct health *c, const struct config *cfg)
 {
 	util_strlcpy(c->command, cfg->check_command, sizeof(c->command));
+	snprintf(c->node_var, sizeof(c->node_var), "EIPFLOATD_NODE=%s",
+		 cfg->nodes[cfg->self].name);
+	snprintf(c->cluster_var, sizeof(c->cluster_var),
+		 "EIPFLOATD_CLUSTER=%s", cfg->cluster_name);
 	c->interval_ms = cfg->check_interval_ms;
 	c->timeout_ms = cfg->check_timeout_ms > 0 ? cfg->check_timeout_ms
 						  : cfg->check_interval_ms;

@@ -163,9 +163,9 @@ set_var(struct env *e, int i, const char *name, const char *value)
 }
 
 /*
- * Our environment as proc_env_passes() filters it (no credentials, and no
- * stale EIPFLOATD_* such as EIPFLOATD_RESOURCES left from a test), then
- * the transition's variables.
+ * Our environment as proc_env_passes() filters it (PATH and the locale:
+ * no credentials, no stale EIPFLOATD_* such as EIPFLOATD_RESOURCES left
+ * from a test), then the transition's variables.
  */
 static struct env *
 build_env(const struct hooks *h, const struct request *r)

@@ -98,23 +98,28 @@ child(char *const argv[], char *const envp[], int out)
 }
 
 /*
- * What a child may not inherit from the daemon: every AWS_* variable (the
- * access key, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, the container
- * credential token) except the Region, so no hook or check can use or leak
- * the daemon's credentials; NOTIFY_SOCKET, so no child can speak to systemd
- * for us; and EIPFLOATD_*, which the hooks set themselves.
+ * What a child inherits from the daemon: PATH, the locale and the time
+ * zone, nothing else. The daemon's environment may hold AWS credentials
+ * (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), systemd's NOTIFY_SOCKET and
+ * whatever its unit or shell set; none of it is a hook's business. Hooks
+ * add their EIPFLOATD_* variables themselves.
  */
+static const char *const passed_env[] = {"PATH=", "LANG=", "LANGUAGE=",
+					 "TZ=", "LC_"};
+
 int
 proc_env_passes(const char *entry)
 {
-	if (strncmp(entry, "EIPFLOATD_", 10) == 0 ||
-	    strncmp(entry, "NOTIFY_SOCKET=", 14) == 0)
-		return 0;
-	if (strncmp(entry, "AWS_", 4) != 0)
-		return 1;
-	return strncmp(entry, "AWS_REGION=", 11) == 0 ||
-	       strncmp(entry, "AWS_DEFAULT_REGION=", 19) == 0;
+	for (size_t i = 0; i < sizeof(passed_env) / sizeof(passed_env[0]);
+	     i++)
+		if (strncmp(entry, passed_env[i], strlen(passed_env[i])) == 0)
+			return 1;
+	return 0;
 }
+
+/* When the daemon has no PATH (started by hand with env -i). */
+static char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:"
+			     "/usr/sbin:/usr/bin:/sbin:/bin";
 
 char **
 proc_env_new(size_t extra)
@@ -124,12 +129,14 @@ proc_env_new(size_t extra)
 
 	while (environ[n] != NULL)
 		n++;
-	vec = calloc(n + extra + 1, sizeof(*vec));
+	vec = calloc(n + extra + 2, sizeof(*vec));
 	if (vec == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
 		if (proc_env_passes(environ[i]))
 			vec[k++] = environ[i];
+	if (getenv("PATH") == NULL)
+		vec[k++] = default_path;
 	return vec;
 }
 

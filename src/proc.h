@@ -71,13 +71,14 @@ void proc_init(struct proc *p, struct ev_loop *loop, proc_line_cb on_line,
 
 /*
  * Whether the daemon's environment entry "NAME=value" passes to a child
- * (no credentials, no NOTIFY_SOCKET, no EIPFLOATD_*); see proc.c.
+ * (only PATH, LANG, LANGUAGE, LC_* and TZ); see proc.c.
  */
 int proc_env_passes(const char *entry);
 
 /*
- * A NULL-terminated copy of the environment entries that pass, with room
- * for `extra` more before the NULL; the strings are environ's. free() it.
+ * A NULL-terminated copy of the environment entries that pass (plus a
+ * default PATH when we have none), with room for `extra` more before the
+ * NULL; the strings are environ's or static. free() it.
  */
 char **proc_env_new(size_t extra);
 

@@ -27,6 +27,11 @@ static const struct backoff_policy setup_retry = {
 
 struct resource_setup {
 	struct ev_loop *loop;
+	/*
+	 * Our own copy (less the authkey): a reload builds a new set-up from
+	 * the new configuration while this one still runs on the old.
+	 */
+	struct config cfg_copy;
 	const struct config *cfg;
 	struct resource_setup_ops ops;
 	int aws; /* some driver needs the EC2 API */
@@ -182,7 +187,10 @@ resource_setup_new(struct ev_loop *loop, const struct config *cfg,
 	rs->loop = loop;
 	rs->retry_log.interval_ms = 60000;
 	rs->retry_log.burst = 1;
-	rs->cfg = cfg;
+	rs->cfg_copy = *cfg;
+	util_explicit_bzero(rs->cfg_copy.authkey, sizeof(rs->cfg_copy.authkey));
+	rs->cfg_copy.authkey_len = 0;
+	rs->cfg = cfg = &rs->cfg_copy;
 	rs->ops = *ops;
 	rs->aws = needs_aws(cfg);
 	util_strlcpy(rs->self_instance, cfg->nodes[cfg->self].instance_id,
@@ -228,6 +236,13 @@ resource_setup_free(struct resource_setup *rs)
 	if (rs->http)
 		http_free(rs->http);
 	free(rs);
+}
+
+void
+resource_setup_refresh_credentials(struct resource_setup *rs)
+{
+	if (rs->creds != NULL)
+		creds_invalidate(rs->creds);
 }
 
 void
@@ -354,6 +369,7 @@ resource_setup_status(const struct resource_setup *rs,
 	}
 	if (ec2 != NULL) {
 		s->have_ec2 = 1;
+		s->ec2_clock_offset_s = ec2_clock_offset_s(ec2);
 		for (int a = 0; a < EC2_NACTIONS; a++)
 			s->ec2[a] = *ec2_get_counters(ec2, (enum ec2_action)a);
 	}

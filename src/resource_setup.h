@@ -25,13 +25,19 @@ struct resource_setup_ops {
 	resource_done_cb on_acquired; /* answer to resource_setup_acquire */
 };
 
-/* The HTTP, IMDS and credential clients when a driver needs AWS. */
+/*
+ * The HTTP, IMDS and credential clients when a driver needs AWS. `cfg` is
+ * copied: a reload builds a new set-up beside the running one.
+ */
 struct resource_setup *resource_setup_new(struct ev_loop *loop,
 					  const struct config *cfg,
 					  const struct resource_setup_ops *ops);
 /* Start the set-up (identity, endpoint, preparation). */
 void resource_setup_start(struct resource_setup *rs);
 void resource_setup_free(struct resource_setup *rs);
+
+/* Forget the credentials: the next request reads the chain again. */
+void resource_setup_refresh_credentials(struct resource_setup *rs);
 
 /* Ask the group; held until the set-up is done, then run. */
 void resource_setup_verify(struct resource_setup *rs);

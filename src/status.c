@@ -176,6 +176,10 @@ status_json(const struct status_snapshot *s)
 				    wall_or_null(s->creds_expiry_ms));
 		json_object_set_new(o, "credentials", c);
 	}
+	if (s->have_ec2)
+		json_object_set_new(
+		    o, "ec2_clock_offset_seconds",
+		    json_integer((json_int_t)s->ec2_clock_offset_s));
 	json_object_set_new(o, "counters", counters_json(s));
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 				 JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
@@ -262,6 +266,11 @@ aws_metrics(FILE *f, const struct status_snapshot *s)
 					ec2_action_name((enum ec2_action)a),
 					outcome[o], v[o]);
 		}
+		family(f, "eipfloatd_ec2_clock_offset_seconds", "gauge",
+		       "EC2's clock minus this host's, as signing corrects "
+		       "it (0 unless 5 min or more).");
+		fprintf(f, "eipfloatd_ec2_clock_offset_seconds %lld\n",
+			(long long)s->ec2_clock_offset_s);
 	}
 	if (s->have_aws && s->creds_expiry_ms) {
 		family(f, "eipfloatd_credentials_expiry_timestamp_seconds",

@@ -69,6 +69,7 @@ struct status_snapshot {
 	unsigned long rejected_by[WIRE_ERR_COUNT]; /* over every link */
 	int have_ec2;
 	struct ec2_counters ec2[EC2_NACTIONS];
+	int64_t ec2_clock_offset_s; /* EC2's clock minus ours (ec2.c) */
 };
 
 /* One JSON object (the schema is in eipfloatd(8)); malloc'd, or NULL. */

@@ -145,23 +145,28 @@ topo_down() {
 # --- the emulator --------------------------------------------------------
 
 # emu_start [OWNER]: OWNER a, b or none (default) holds the EIP at start.
-# CRED_TTL (seconds) sets the lifetime of role credentials; EMU_ARGS are
-# more ec2emu.py options (the bench's --tls-cert/--tls-key).
+# CRED_TTL (seconds) sets the lifetime of role credentials; NO_ROLE (a, b
+# or "a b") gives those instances no instance role; EMU_ARGS are more
+# ec2emu.py options (the bench's --tls-cert/--tls-key).
 emu_start() {
 	case ${1:-none} in
 	a) assoc=", \"instance_id\": \"$IA\"" ;;
 	b) assoc=", \"instance_id\": \"$IB\"" ;;
 	*) assoc= ;;
 	esac
+	role_a=
+	role_b=
+	case " ${NO_ROLE:-} " in *" a "*) role_a=', "role": null' ;; esac
+	case " ${NO_ROLE:-} " in *" b "*) role_b=', "role": null' ;; esac
 	cat >"$T/world.json" <<EOF
 {
   "region": "$REGION",
   "credential_ttl": ${CRED_TTL:-21600},
   "instances": [
     {"id": "$IA", "private_ip": "10.200.0.1", "source_ips": ["10.201.0.1"],
-     "az": "${REGION}a"},
+     "az": "${REGION}a"$role_a},
     {"id": "$IB", "private_ip": "10.200.0.2", "source_ips": ["10.201.1.1"],
-     "az": "${REGION}b"}
+     "az": "${REGION}b"$role_b}
   ],
   "addresses": [
     {"allocation_id": "$ALLOC", "public_ip": "$EIP"$assoc}
@@ -222,7 +227,7 @@ owner_is() { # owner_is a|b|none
 # CHECK (a health-check command, "" for none) CRED_MODE (role: instance
 # role through the emulator's IMDS, the instance ids and region from IMDS;
 # static: keys from the environment, ids and region in the file)
-# AWS_TIMEOUT MIGRATION.
+# AWS_TIMEOUT MIGRATION ACQUIRE_TIMEOUT.
 write_conf() {
 	[ -e "$T/authkey" ] || make_key "$T/authkey"
 	if [ "${CRED_MODE:-role}" = static ]; then
@@ -252,7 +257,8 @@ heartbeat = { interval_ms = ${INTERVAL:-100}; timeout_ms = ${TIMEOUT:-500};
 election = { failback = ${FAILBACK:-false};
   failback_delay_ms = ${FAILBACK_DELAY:-2000};
   startup_wait_ms = ${STARTUP:-1000};
-  migration_threshold = ${MIGRATION:-1}; };
+  migration_threshold = ${MIGRATION:-1};
+  acquire_timeout_ms = ${ACQUIRE_TIMEOUT:-30000}; };
 aws = { region = "$region"; endpoint = "$EC2_URL";
   imds_endpoint = "$IMDS_URL"; timeout_ms = ${AWS_TIMEOUT:-2000}; };
 resources = ( { type = "eip"; allocation_id = "$ALLOC"; } );

@@ -28,7 +28,7 @@ st=$(emu eval "[c['status'] for c in calls(action='AssociateAddress', since=$seq
 echo "# AssociateAddress statuses during the takeover: $st"
 check "faulty_api_saw_each_fault_then_200" [ "$st" = "[503, 503, 500, 503, 0, 200]" ]
 check "faulty_api_retries_logged_with_backoff" grep_log "$T/b.log" \
-	'associate .*(RequestLimitExceeded|InternalError|Unavailable).*retry [0-9]+ in [0-9]+ ms'
+	'associate .*(RequestLimitExceeded|InternalError|Unavailable).*retry [0-9]+/[0-9]+ in [0-9]+ ms'
 check "faulty_api_success_within_10s" emu_is \
 	"(lambda c: c[-1]['wall'] - c[0]['wall'] < 10)(calls(action='AssociateAddress', since=$seq))" true
 sleep 2

@@ -45,12 +45,19 @@ check "ahead_warning_names_the_skew" grep_log "$T/a.log" \
 check "ahead_warned_once" [ "$(grep -c "EC2's clock is" "$T/a.log")" -eq 1 ]
 check "ahead_dump_shows_the_offset" has_line "$(dump_state a)" \
 	'ec2 clock offset \+4[12][0-9] s'
+check "ahead_status_json_shows_the_offset" sh -c \
+	"'$EIPFLOATD' status --json --runtime-dir '$T/run-a' | '$PYTHON3' -c \
+	'import json,sys; sys.exit(not 410 <= json.load(sys.stdin)[\"ec2_clock_offset_seconds\"] <= 429)'"
+check "ahead_metric_shows_the_offset" sh -c \
+	"'$EIPFLOATD' metrics --runtime-dir '$T/run-a' |
+	grep -E -q '^eipfloatd_ec2_clock_offset_seconds 4[12][0-9]\$'"
 check "ahead_node_b_standby" wait_state b STANDBY 10
 stop_node a KILL
 check "ahead_failover_node_b_active" wait_state b ACTIVE 15
 check "ahead_failover_eip_on_node_b" wait_for 15 owner_is b
 check "ahead_node_b_warned" grep_log "$T/b.log" \
 	"EC2's clock is 4[12][0-9] s ahead of this host: fix NTP"
+check "ahead_node_b_warned_once" [ "$(grep -c "EC2's clock is" "$T/b.log")" -eq 1 ]
 stop_node b TERM
 
 # --- EC2 7 minutes behind --------------------------------------------------
@@ -62,13 +69,18 @@ check "behind_cold_start_node_a_active" wait_state a ACTIVE 20
 check "behind_cold_start_eip_on_node_a" wait_for 15 owner_is a
 check "behind_warning_names_the_skew" grep_log "$T/a.log" \
 	"EC2's clock is 4[12][0-9] s behind this host: fix NTP"
+check "behind_warned_once" [ "$(grep -c "EC2's clock is" "$T/a.log")" -eq 1 ]
 run_node b "$T/e2e.conf"
+check "behind_status_json_shows_the_offset" sh -c \
+	"'$EIPFLOATD' status --json --runtime-dir '$T/run-a' | '$PYTHON3' -c \
+	'import json,sys; sys.exit(not -429 <= json.load(sys.stdin)[\"ec2_clock_offset_seconds\"] <= -410)'"
 check "behind_node_b_standby" wait_state b STANDBY 15
 stop_node a KILL
 check "behind_failover_node_b_active" wait_state b ACTIVE 15
 check "behind_failover_eip_on_node_b" wait_for 15 owner_is b
 check "behind_node_b_warned" grep_log "$T/b.log" \
 	"EC2's clock is 4[12][0-9] s behind this host: fix NTP"
+check "behind_node_b_warned_once" [ "$(grep -c "EC2's clock is" "$T/b.log")" -eq 1 ]
 # EC2 refuses each daemon's first call once (RequestExpired, or AuthFailure
 # "Signature expired" from older emulators), no more.
 check "one_refused_call_per_daemon_start" emu_is \

@@ -194,14 +194,16 @@ class SigV4Verifier:
 
         now = w.now()
         t = when.timestamp()
+        # EC2 answers a request outside its window with RequestExpired;
+        # the message is SigV4's, which says which clock is off.
         if t < now - SKEW_LIMIT:
-            raise EmuError("AuthFailure",
+            raise EmuError("RequestExpired",
                 "Signature expired: %s is now earlier than %s "
                 "(%s - 5 min.)" % (amz_date(t),
                                    amz_date(now - SKEW_LIMIT),
                                    amz_date(now)))
         if t > now + SKEW_LIMIT:
-            raise EmuError("AuthFailure",
+            raise EmuError("RequestExpired",
                 "Signature not yet current: %s is still later "
                 "than %s (%s + 5 min.)" % (
                     amz_date(t), amz_date(now + SKEW_LIMIT),

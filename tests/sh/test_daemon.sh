@@ -7,7 +7,8 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 
 make_key "$T/authkey"
-write_conf() { # write_conf FILE PORT0 PRIORITY_A
+write_conf() { # write_conf FILE PORT0 PRIORITY_A [RESOURCES]
+	_res=${4:-"{ type = \"file\"; path = \"$T/owner\"; }"}
 	cat >"$1" <<CONF
 cluster = { name = "t"; authkey = "$T/authkey"; };
 nodes = (
@@ -19,7 +20,7 @@ nodes = (
 heartbeat = { interval_ms = 50; timeout_ms = 300; ports = [ $2 ]; };
 election = { startup_wait_ms = 300; };
 aws = { endpoint = "http://127.0.0.1:9"; imds_endpoint = "http://127.0.0.1:9"; };
-resources = ( { type = "file"; path = "$T/owner"; } );
+resources = ( $_res );
 CONF
 }
 port=$((20000 + $$ % 20000))
@@ -114,9 +115,44 @@ kill -HUP $dpid
 check "reload_refuses_port_change" wait_for 5 grep_log "$T/d.log" 'reload rejected.*ports'
 check "daemon_survives_reloads" kill -0 $dpid
 
+# Reload that changes the resources (issue 11): the ACTIVE takes an added
+# resource at once and stops managing a removed one; the dump follows.
+F1="{ type = \"file\"; path = \"$T/owner\"; }"
+F2="{ type = \"file\"; path = \"$T/owner2\"; }"
+rm -f "$T/owner2" # a new resource nobody holds yet
+write_conf "$T/good.conf" "$port" 120 "$F1, $F2"
+kill -HUP $dpid
+check "reload_rebuilds_the_resource_layer" wait_for 5 grep_log "$T/d.log" 'reloaded .*resources changed: resource layer rebuilt'
+check "reload_added_resource_taken_at_once" wait_for 5 grep -qx node-a "$T/owner2"
+write_conf "$T/good.conf" "$port" 120 "$F2"
+kill -HUP $dpid
+wait_for 5 sh -c "[ \$(grep -c 'resource layer rebuilt' '$T/d.log') -ge 2 ]"
+echo node-b >"$T/owner"
+rm -f "$T/run/state"
+kill -USR1 $dpid
+wait_for 5 test -s "$T/run/state"
+check "reload_removed_resource_no_longer_managed" sh -c "! grep -q '$T/owner\$' '$T/run/state' && grep -q 'owner2' '$T/run/state'"
+sleep 0.5
+check "reload_removed_resource_left_alone" grep -qx node-b "$T/owner"
+# From a configuration without AWS to one with an EIP: SIGUSR1 used to
+# crash in the dump (the AWS clients never built). EC2 is unreachable here.
+write_conf "$T/good.conf" "$port" 120 "$F2, { type = \"eip\"; allocation_id = \"eipalloc-0abc1234\"; }"
+kill -HUP $dpid
+wait_for 5 sh -c "[ \$(grep -c 'resource layer rebuilt' '$T/d.log') -ge 3 ]"
+rm -f "$T/run/state"
+kill -USR1 $dpid
+check "dump_after_reload_to_an_eip_works" wait_for 5 grep -q '^aws: ' "$T/run/state"
+check "daemon_survives_dump_after_reload" kill -0 $dpid
+write_conf "$T/good.conf" "$port" 120
+kill -HUP $dpid
+wait_for 5 sh -c "[ \$(grep -c 'resource layer rebuilt' '$T/d.log') -ge 4 ]"
+
 # A SIGUSR1 or SIGHUP that arrives while the daemon is still starting (a
 # script that read the pid file at once) must not kill it.
-"$EIPFLOATD" -c "$T/good.conf" -n node-a --runtime-dir "$T/run3" 2>"$T/d3.log" &
+: >"$T/notify.log"
+write_conf "$T/early.conf" $((port + 1)) 120
+NOTIFY_SOCKET="$T/notify.sock" \
+	"$EIPFLOATD" -c "$T/early.conf" -n node-a --runtime-dir "$T/run3" 2>"$T/d3.log" &
 epid=$!; track $epid
 i=0; pf=""
 while [ -z "$pf" ] && [ $i -lt 100000 ]; do
@@ -125,6 +161,10 @@ done
 kill -USR1 "$pf"; kill -HUP "$pf"
 sleep 1
 check "early_usr1_hup_do_not_kill" kill -0 $epid
+# READY=1 comes from the election once start-up is done, never from a
+# reload that arrived before (systemd would think start-up had finished).
+check "early_hup_sends_no_reloading" sh -c "! grep -q 'RELOADING=1' '$T/notify.log'"
+check "early_hup_ready_sent_once" sh -c "[ \$(grep -c 'READY=1' '$T/notify.log') -eq 1 ]"
 kill -TERM $epid; wait $epid
 
 kill -TERM $dpid

@@ -554,6 +554,41 @@ test_reload(void)
 		    "node-a", &next);
 	CHECK(config_reload_check(&cur, &next, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "number of heartbeat links (2 to 1)") != NULL);
+
+	TEST("reload_names_what_rebuilds_the_resource_layer");
+	{
+		char what[64];
+
+		expect_load("r8.conf", MIN "heartbeat = { interval_ms = 100; };\n",
+			    "node-a", &next);
+		CHECK(config_resources_changed(&cur, &next, what,
+					       sizeof(what)) == 0);
+		expect_load("r9.conf",
+			    CLUSTER NODES "resources = ( { allocation_id = "
+					  "\"eipalloc-0123456789abcdef0\"; }, "
+					  "{ allocation_id = "
+					  "\"eipalloc-0123456789abcdef1\"; } );\n",
+			    "node-a", &next);
+		CHECK(config_resources_changed(&cur, &next, what,
+					       sizeof(what)) == 1);
+		CHECK(strcmp(what, "resources") == 0);
+		CHECK(config_reload_check(&cur, &next, err, sizeof(err)) == 0);
+		expect_load("r10.conf",
+			    MIN "aws = { region = \"eu-west-2\"; };\n",
+			    "node-a", &next);
+		CHECK(config_resources_changed(&cur, &next, what,
+					       sizeof(what)) == 1);
+		CHECK(strcmp(what, "aws.region") == 0);
+		expect_load("r11.conf",
+			    CLUSTER "nodes = (\n" NODE_A
+				    "  { name = \"node-b\"; addresses = [ "
+				    "\"10.0.1.20\", \"10.0.3.20\" ]; "
+				    "instance_id = \"i-0123456789abcdef0\"; }\n);\n" RES,
+			    "node-a", &next);
+		CHECK(config_resources_changed(&cur, &next, what,
+					       sizeof(what)) == 1);
+		CHECK(strcmp(what, "nodes[].instance_id") == 0);
+	}
 }
 
 static char *

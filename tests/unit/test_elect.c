@@ -27,6 +27,7 @@ enum kind {
 	K_ACQ,
 	K_HEALTH,
 	K_DOWN,
+	K_RES, /* a reload rebuilt the resource group */
 	K_KEEP, /* heartbeats every 200 ms from t to until */
 };
 
@@ -65,6 +66,7 @@ struct step {
 #define ACQ(t_, ok) .k = K_ACQ, .t = (t_), .arg = (ok)
 #define HEALTH(t_, e) .k = K_HEALTH, .t = (t_), .arg = (e)
 #define DOWN(t_) .k = K_DOWN, .t = (t_)
+#define RES(t_) .k = K_RES, .t = (t_)
 #define EXPECT(r, f) .role = ELECT_##r, .flags = (f)
 #define TERM(x) .has_term = 1, .term = (x)
 #define GUARD(x) .has_guard = 1, .guarded = (x)
@@ -95,6 +97,7 @@ struct scenario {
 	unsigned failback_delay; /* 0: 30000 */
 	unsigned threshold;	 /* 0: 1 */
 	int start_unhealthy;	 /* a check is configured, no result yet */
+	unsigned acquire_timeout; /* 0: no acquisition deadline */
 	const struct step *steps;
 	size_t n;
 };
@@ -158,8 +161,10 @@ check_invariants(const struct elect_state *st, const struct elect_actions *a,
 		CHECK(a->to == ELECT_ACTIVE || a->to == ELECT_FAULT);
 		CHECK(!(a->flags & ELECT_ACT_CANCEL));
 	}
+	/* ... except an acquisition past its deadline, retried after a verify */
 	if (a->flags & ELECT_ACT_CANCEL)
-		CHECK(a->to != ELECT_ACTIVE);
+		CHECK(a->to != ELECT_ACTIVE ||
+		      strstr(a->reason, "acquire_timeout_ms") != NULL);
 }
 
 static enum elect_event_type
@@ -183,6 +188,8 @@ event_type(enum kind k)
 		return ELECT_EV_HEALTH;
 	case K_DOWN:
 		return ELECT_EV_SHUTDOWN;
+	case K_RES:
+		return ELECT_EV_RESOURCES;
 	}
 	return ELECT_EV_TICK;
 }
@@ -302,6 +309,7 @@ run_scenario(const struct scenario *sc)
 		ec.failback_delay_ms = sc->failback_delay;
 	if (sc->threshold)
 		ec.migration_threshold = sc->threshold;
+	ec.acquire_timeout_ms = sc->acquire_timeout;
 	elect_init(&st, &ec, 0);
 	for (i = 0; i < sc->n; i++)
 		run_step(sc, i, &st, &now);
@@ -820,6 +828,34 @@ static const struct step monitor_api_error_stays[] = {
 };
 
 /* Threshold 2, peer never heard: re-acquire, then FAULT, then retries. */
+/*
+ * A reload added an EIP nobody holds just after our acquisition: the new
+ * group is verified at once and the new EIP associated, no failure counted
+ * (threshold 1: counting it would be FAULT).
+ */
+static const struct step reload_new_resources_verified_not_failed[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{ACQ(3500, 1), EXPECT(ACTIVE, 0)},
+	{RES(4000), EXPECT(ACTIVE, V)},
+	{OWNER(4100, NONE), EXPECT(ACTIVE, A), WHY("re-associating (0 of 1")},
+	{ACQ(4600, 1), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+};
+
+/* A reload during the acquisition: it is issued again on the new group. */
+static const struct step reload_during_acquisition_reissues_it[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{RES(3200), EXPECT(ACTIVE, A)},
+	{ACQ(3700, 1), EXPECT(ACTIVE, 0)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+};
+
 static const struct step monitor_reacquire_then_fault[] = {
 	{START(0), EXPECT(STARTING, V | S)},
 	{OWNER(100, SELF), EXPECT(STARTING, 0)},
@@ -877,6 +913,52 @@ static const struct step takeover_acquire_fails_below_threshold[] = {
 	{ACQ(1500, 0), EXPECT(ACTIVE, V), WHY("1 of 2 failures")},
 	{OWNER(1600, PEER_), EXPECT(ACTIVE, A)},
 	{ACQ(2000, 0), EXPECT(FAULT, S | H)},
+};
+
+/* The acquisition deadline (acquire_timeout_ms 30000). */
+
+/* No credentials: the takeover never answers; FAULT hands over to b. */
+static const struct step acquire_timeout_faults_and_hands_over[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{KEEP(3200, 32800, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(33000), EXPECT(FAULT, C | S | H),
+	 WHY("acquisition failed (not done after 30000 ms, "
+	     "election.acquire_timeout_ms); 1 failed acquisition")},
+	{KEEP(33200, 45000, B(STANDBY, 0)), EXPECT(FAULT, 0)},
+	{HB(45100, B(ACTIVE, 2)), EXPECT(STANDBY, S | H),
+	 WHY("peer node-b took over")},
+	{ACQ(45200, 0), EXPECT(STANDBY, 0)},
+};
+
+/* Threshold 2, alone: time out, re-acquire though the verify fails, FAULT. */
+static const struct step acquire_timeout_counts_towards_threshold[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1)},
+	{TICK(33000), EXPECT(ACTIVE, C | V), WHY("1 of 2 failures")},
+	{OWNER(33100, UNKNOWN), EXPECT(ACTIVE, A),
+	 WHY("after a failed acquisition: re-associating (1 of 2")},
+	{TICK(63100), EXPECT(FAULT, C | S | H),
+	 WHY("2 failed acquisitions (migration_threshold 2)")},
+	/* alone in FAULT: retry a monitor interval later, time out again */
+	{TICK(73100), EXPECT(FAULT, A), WHY("retrying")},
+	{TICK(103100), EXPECT(FAULT, C), WHY("failed again (not done")},
+	{ACQ(103200, 1), EXPECT(FAULT, 0)}, /* cancelled: ignored */
+	{TICK(113100), EXPECT(FAULT, A)},
+	{ACQ(113500, 1), EXPECT(FAULT, V)},
+	{OWNER(113600, SELF), EXPECT(ACTIVE, S | H), TERM(2)},
+};
+
+/* An acquisition that answers in time leaves no deadline behind. */
+static const struct step acquire_timeout_not_after_success[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R)},
+	{ACQ(3500, 1), EXPECT(ACTIVE, 0), DEADLINE(13000)},
+	{TICK(13000), EXPECT(ACTIVE, V)},
+	{OWNER(13100, SELF), EXPECT(ACTIVE, 0)},
+	{TICK(23000), EXPECT(ACTIVE, V)},
+	{OWNER(23100, SELF), EXPECT(ACTIVE, 0)},
+	{TICK(33000), EXPECT(ACTIVE, V)},
 };
 
 /* Rule 6: health. */
@@ -1015,8 +1097,14 @@ static const struct scenario scenarios[] = {
 	SCEN(monitor_failed_takeover_is_not_guarded, .threshold = 3),
 	SCEN(monitor_api_error_stays),
 	SCEN(monitor_reacquire_then_fault, .threshold = 2),
+	SCEN(reload_new_resources_verified_not_failed),
+	SCEN(reload_during_acquisition_reissues_it),
 	SCEN(monitor_reacquire_success_resets, .threshold = 2),
 	SCEN(fault_hands_over_to_peer),
+	SCEN(acquire_timeout_faults_and_hands_over, .acquire_timeout = 30000),
+	SCEN(acquire_timeout_counts_towards_threshold, .threshold = 2,
+	     .acquire_timeout = 30000),
+	SCEN(acquire_timeout_not_after_success, .acquire_timeout = 30000),
 	SCEN(takeover_acquire_fails_below_threshold, .as_b = 1,
 	     .threshold = 2),
 	SCEN(health_active_yields_to_healthy_peer),

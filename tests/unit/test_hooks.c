@@ -65,6 +65,8 @@ test_hook_gets_environment_and_no_leaked_fds(void)
 	       "echo \"KEYID=${AWS_ACCESS_KEY_ID-unset}\"\n"
 	       "echo \"REGION=${AWS_REGION-unset}\"\n"
 	       "echo \"NOTIFY=${NOTIFY_SOCKET-unset}\"\n"
+	       "echo \"LANG=$LANG\"\n"
+	       "echo \"PATH=$PATH\"\n"
 	       "if read x; then echo STDIN=data; else echo STDIN=eof; fi\n"
 	       "if [ -e /proc/$$/fd/57 ]; then echo FD57=open; "
 	       "else echo FD57=closed; fi\n"
@@ -84,6 +86,8 @@ test_hook_gets_environment_and_no_leaked_fds(void)
 	setenv("AWS_ACCESS_KEY_ID", "AKIAHOOKTEST", 1);
 	setenv("AWS_REGION", "eu-west-1", 1);
 	setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
+	setenv("LANG", "C.UTF-8", 1);
+	setenv("PATH", "/usr/bin:/bin", 1);
 	/* A descriptor without O_CLOEXEC, as a careless library might leave. */
 	fd = open("/dev/null", O_RDONLY);
 	CHECK(dup2(fd, 57) == 57);
@@ -105,12 +109,14 @@ test_hook_gets_environment_and_no_leaked_fds(void)
 	CHECK(strstr(out, "TERM=7\n") != NULL);
 	CHECK(strstr(out, "CLUSTER=web\n") != NULL);
 	CHECK(strstr(out, "RESOURCES=unset\n") != NULL);
-	CHECK(strstr(out, "INHERITED=yes\n") != NULL);
-	/* Secrets and the notify socket never reach a hook; the Region does. */
+	/* PATH and the locale only: no secret, no notify socket, nothing else. */
+	CHECK(strstr(out, "INHERITED=\n") != NULL);
 	CHECK(strstr(out, "SECRET=unset\n") != NULL);
 	CHECK(strstr(out, "TOKEN=unset\n") != NULL);
 	CHECK(strstr(out, "KEYID=unset\n") != NULL);
-	CHECK(strstr(out, "REGION=eu-west-1\n") != NULL);
+	CHECK(strstr(out, "REGION=unset\n") != NULL);
+	CHECK(strstr(out, "LANG=C.UTF-8\n") != NULL);
+	CHECK(strstr(out, "PATH=/usr/bin:/bin\n") != NULL);
 	CHECK(strstr(out, "NOTIFY=unset\n") != NULL);
 	CHECK(strstr(out, "hooktest-secret") == NULL);
 	CHECK(strstr(out, "STDIN=eof\n") != NULL);
