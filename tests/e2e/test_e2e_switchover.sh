@@ -15,7 +15,7 @@ emu_start none
 
 cat >"$T/hook" <<EOF2
 #!/bin/sh
-echo "\$(date +%s.%N) node-\$E2E_NODE \$EIPFLOATD_OLD_STATE \$EIPFLOATD_STATE" >>"$T/hooks.log"
+echo "\$(date +%s.%N) \$EIPFLOATD_NODE \$EIPFLOATD_OLD_STATE \$EIPFLOATD_STATE" >>"$T/hooks.log"
 EOF2
 chmod 755 "$T/hook"
 : >"$T/hooks.log"
