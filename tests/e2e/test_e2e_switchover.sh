@@ -69,9 +69,15 @@ h=$(hook_lines)
 term_a=$(state_term a)
 # The peer's AssociateAddress takes 800 ms: meanwhile node-a stays ACTIVE.
 emu_fault '{"action": "AssociateAddress", "mode": "delay", "ms": 800, "count": 1}'
-check "switchover_on_active_accepted" ctl a switchover
+ctl a switchover >"$T/sw.out" &
+swpid=$!
+track $swpid
 check "switchover_on_active_b_takes_over" wait_state b ACTIVE 10
 check "switchover_a_active_during_the_api_call" state_is a ACTIVE
+wait $swpid; rc=$?
+sed 's/^/# /' "$T/sw.out"
+check "switchover_on_active_accepted" [ "$rc" -eq 0 ]
+check "switchover_waits_and_says_done" grep -q '^switchover done: node-b is ACTIVE (term 2), node-a is STANDBY' "$T/sw.out"
 check "switchover_on_active_a_steps_down" wait_state a STANDBY 10
 check "switchover_on_active_eip_on_b" wait_for 10 owner_is b
 emu_clear_faults
@@ -89,7 +95,7 @@ check "switchover_on_active_log_b" grep_log "$T/b.log" \
 emu_fault '{"action": "AssociateAddress", "mode": "delay", "ms": 1500, "count": 1}'
 seq=$(emu_seq)
 h=$(hook_lines)
-check "switchover_on_standby_accepted" ctl a switchover
+check "switchover_on_standby_accepted" ctl a switchover --no-wait
 check "second_switchover_while_one_runs_refused" \
 	refused a 'in progress' switchover
 check "second_switchover_on_old_active_refused" \
@@ -145,9 +151,11 @@ check "maintenance_off_file" grep -q '^maintenance=off$' "$T/state-b/state"
 sleep 0.5
 seq=$(emu_seq)
 h=$(hook_lines)
-check "maintenance_on_active_accepted" ctl a maintenance on
-check "maintenance_on_active_b_takes_over" wait_state b ACTIVE 10
-check "maintenance_on_active_a_standby" wait_state a STANDBY 10
+check "maintenance_on_active_accepted" sh -c "'$EIPFLOATD' maintenance on --runtime-dir '$T/run-a' >'$T/mo.out'"
+sed 's/^/# /' "$T/mo.out"
+check "maintenance_on_active_waits_for_the_swap" grep -q '^maintenance done: node-b is ACTIVE' "$T/mo.out"
+check "maintenance_on_active_b_takes_over" state_is b ACTIVE
+check "maintenance_on_active_a_standby" state_is a STANDBY
 sleep 1.5
 check "maintenance_on_active_exactly_one_write" [ "$(writes_since "$seq")" -eq 1 ]
 check "maintenance_on_active_hooks_in_order" \
