@@ -82,6 +82,9 @@ elect_map_msg(const struct wire_msg *m, struct elect_event *ev)
 	ev->peer.no_api = (m->flags & WIRE_FLAG_NO_API) != 0;
 	ev->peer.term = m->term;
 	ev->peer.incarnation = m->incarnation;
+	ev->peer.holds = (m->flags & WIRE_FLAG_HOLDS) != 0;
+	ev->peer.maintenance = (m->flags & WIRE_FLAG_MAINTENANCE) != 0;
+	ev->peer.handover = (m->flags & WIRE_FLAG_HANDOVER) != 0;
 }
 
 enum elect_owner

@@ -78,8 +78,11 @@ call_free(struct http_call *call)
 		curl_multi_remove_handle(call->ctx->multi, call->easy);
 		curl_easy_cleanup(call->easy);
 	}
+	/* Authorization, the IMDS token, role credentials in the body. */
+	for (struct curl_slist *l = call->headers; l != NULL; l = l->next)
+		util_explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(call->headers);
-	free(call->body);
+	util_free_secret(call->body);
 	free(call);
 }
 
@@ -198,9 +201,13 @@ write_fn(char *data, size_t size, size_t nmemb, void *userp)
 		cap = call->body_cap ? call->body_cap : 4096;
 		while (cap < call->body_len + n + 1)
 			cap *= 2;
-		p = realloc(call->body, cap);
+		/* Not realloc(): the old block may hold a secret. */
+		p = malloc(cap);
 		if (p == NULL)
 			return 0;
+		if (call->body_len > 0)
+			memcpy(p, call->body, call->body_len);
+		util_free_secret(call->body);
 		call->body = p;
 		call->body_cap = cap;
 	}

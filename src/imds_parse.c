@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -63,12 +64,22 @@ get_str(json_t *obj, const char *key, int required, char *dst, size_t size,
 	return 0;
 }
 
-/* jansson's own message may quote the input, which may hold a secret. */
+/*
+ * jansson's own message may quote the input, which may hold a secret; its
+ * strings (the secret key, the session token) are zeroed when freed.
+ */
 static json_t *
 load(const char *json, size_t len, const char *what, char *err, size_t errlen)
 {
+	static int zeroing;
 	json_error_t jerr;
-	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root;
+
+	if (!zeroing) {
+		json_set_alloc_funcs(malloc, util_free_secret);
+		zeroing = 1;
+	}
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (root == NULL) {
 		(void)snprintf(err, errlen,

@@ -4,6 +4,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +64,15 @@ util_explicit_bzero(void *p, size_t n)
 
 	while (n--)
 		*v++ = 0;
+}
+
+void
+util_free_secret(void *p)
+{
+	if (p == NULL)
+		return;
+	util_explicit_bzero(p, malloc_usable_size(p));
+	free(p);
 }
 
 size_t

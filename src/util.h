@@ -22,5 +22,11 @@ size_t util_strlcpy(char *dst, const char *src, size_t size);
 size_t util_read_full(int fd, void *buf, size_t n);
 /* Overwrite secrets so the compiler cannot drop the store. */
 void util_explicit_bzero(void *p, size_t n);
+/*
+ * free() a malloc()ed block that may hold a secret, zeroing all of it
+ * first (its usable size: the caller need not know the length). Also
+ * jansson's free function, so parsed credentials leave no copy behind.
+ */
+void util_free_secret(void *p);
 
 #endif

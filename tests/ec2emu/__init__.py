@@ -20,6 +20,7 @@ The parts, each readable alone:
   world.py     World: instances, addresses, keys, role credentials, clock
   sigv4.py     SigV4Verifier: an EC2 request's signature, scope and clock
   faults.py    Faults: injected errors and network failures
+  limits.py    Buckets: the account's token buckets; IAM denials
   calllog.py   CallLog: one record per request, for /_emu/calls
   ec2.py       Ec2Api: the EC2 actions (parameters -> XML)
   httpbase.py  HTTP plumbing both endpoints share, the threaded server

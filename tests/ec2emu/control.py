@@ -4,6 +4,7 @@ import json
 import urllib.parse
 
 from .common import ControlError, log
+from .limits import denied_actions
 
 
 class ControlApi:
@@ -109,6 +110,8 @@ class ControlApi:
             "imds_v1": self._set_imds_v1,
             "read_lag_ms": self._set_read_lag,
             "empty_read_ms": self._set_empty_read,
+            "buckets": self._set_buckets,
+            "denied_actions": self._set_denied,
         }
         unknown = set(data) - set(handlers)
         if unknown:
@@ -192,3 +195,19 @@ class ControlApi:
 
     def _set_empty_read(self, w, v):
         w.empty_read_ms = int(self._num(v, "empty_read_ms", 0))
+
+    @staticmethod
+    def _set_buckets(w, v):
+        w.buckets.set(v)
+
+    @staticmethod
+    def _set_denied(w, v):
+        """{"i-0bbb...": ["AssociateAddress"]}: that instance's role may
+        no longer call those actions (an empty list allows all again)."""
+        if not isinstance(v, dict):
+            raise ControlError("denied_actions takes {instance: [action]}")
+        for iid, actions in v.items():
+            inst = w.instances.get(iid)
+            if inst is None:
+                raise ControlError("no such instance: %s" % iid)
+            inst.denied_actions = denied_actions(actions, iid)

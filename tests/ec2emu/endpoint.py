@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape as xml_escape
 from .calllog import safe_params
 from .common import API_VERSION, XMLNS, EmuError, iso8601, log
 from .httpbase import BaseHandler, DropConnection
+from .limits import unauthorized
 from .sigv4 import canonical_uri
 
 
@@ -72,6 +73,20 @@ class Ec2Handler(BaseHandler):
             "</%sResponse>" % (action, XMLNS, rid, inner, action))
         self.send_body(200, body, "text/xml;charset=UTF-8",
                    {"x-amzn-RequestId": rid, "Server": "AmazonEC2"})
+
+    def _account_limits(self, action, params, instance_id):
+        """The account's token bucket for the action's category, then the
+        caller's IAM policy (DryRun or not): an EmuError or None."""
+        w = self.emu.world
+        try:
+            w.buckets.take(action)
+        except EmuError as e:
+            return e
+        with w.lock:
+            inst = w.instances.get(instance_id) if instance_id else None
+            if inst is not None and action in inst.denied_actions:
+                return unauthorized(w, inst, action, params)
+        return None
 
     def handle_ec2(self, path, query, t0):
         emu = self.emu
@@ -179,6 +194,8 @@ class Ec2Handler(BaseHandler):
                                fault.status)
             elif not fault.after:
                 self.apply_network_fault(fault)
+        if err is None and action in emu.api.actions:
+            err = self._account_limits(action, params, auth.instance_id)
         if err is not None:
             rec["status"], rec["error_code"] = err.status, err.code
             self.send_ec2_error(err, rid)

@@ -10,7 +10,8 @@ import secrets
 import threading
 import time
 
-from .common import hex_id, iso8601, log
+from .common import ControlError, hex_id, iso8601, log
+from .limits import Buckets, denied_actions
 
 
 class Instance:
@@ -28,6 +29,11 @@ class Instance:
         self.imds_listen = spec.get("imds_listen")
         self.source_ips = list(spec.get("source_ips", []))
         self.imds_url = None
+        try:
+            self.denied_actions = denied_actions(
+                spec.get("denied_actions", []), self.id)
+        except ControlError as e:
+            raise ValueError(str(e))
 
     def mac(self):
         h = hashlib.sha256(self.id.encode()).digest()
@@ -122,6 +128,10 @@ class World:
         self.refresh_ahead = spec.get("credential_refresh_ahead")
         self.clock_offset = float(spec.get("clock_offset", 0))
         self.imds_v1 = bool(spec.get("imds_v1", False))
+        try:
+            self.buckets = Buckets(spec.get("buckets"))
+        except ControlError as e:
+            raise ValueError("buckets: %s" % e)
         # Eventual consistency (POST /_emu/set): reads answer with the
         # association of read_lag_ms ago, and show no association for
         # empty_read_ms after each change.
@@ -330,7 +340,9 @@ class World:
                 "role": i.role,
                 "imds_url": i.imds_url,
                 "source_ips": i.source_ips,
+                "denied_actions": sorted(i.denied_actions),
             } for i in self.instances.values()],
+            "buckets": self.buckets.view(),
             "credentials": [c.public(now)
                     for c in self.role_creds.values()],
         }
@@ -346,7 +358,8 @@ def load_world(path):
         raise ValueError("world %s: top level must be an object" % path)
     known = {"region", "account", "role", "credential_ttl",
              "credential_refresh_ahead", "clock_offset", "imds_v1",
-             "instances", "addresses", "access_keys", "comment"}
+             "instances", "addresses", "access_keys", "comment",
+             "buckets"}
     unknown = set(spec) - known
     if unknown:
         raise ValueError("world %s: unknown keys %s" %

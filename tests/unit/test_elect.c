@@ -720,7 +720,7 @@ static const struct step two_active_equal_term_priority_wins[] = {
 	A_ACTIVE_TERM1,
 	{HB(4000, B(ACTIVE, 1)), EXPECT(ACTIVE, V)},
 	{OWNER(4300, NONE), EXPECT(ACTIVE, A)},
-	{ACQ(4600, 1), EXPECT(ACTIVE, 0)},
+	{ACQ(4600, 1), EXPECT(ACTIVE, S)},
 };
 
 static const struct step two_active_equal_term_priority_loses[] = {
@@ -1774,6 +1774,11 @@ test_msg_mapping(void)
 	CHECK(ev.peer.role == ELECT_ACTIVE && ev.peer.priority == 77);
 	CHECK(ev.peer.eligible == 1 && ev.peer.term == 12);
 	CHECK(ev.peer.incarnation == 0x1234);
+	CHECK(!ev.peer.holds && !ev.peer.maintenance && !ev.peer.handover);
+	m.flags = WIRE_FLAG_HOLDS | WIRE_FLAG_MAINTENANCE | WIRE_FLAG_HANDOVER;
+	elect_map_msg(&m, &ev);
+	CHECK(ev.peer.holds && ev.peer.maintenance && ev.peer.handover);
+	m.flags = 0;
 	m.type = WIRE_LEAVE;
 	m.state = WIRE_STATE_FAULT;
 	m.eligible = 0;
@@ -1973,6 +1978,301 @@ test_unconfirmed_acquisition_that_did_not_stick(void)
 	CHECK(elect_acq(&st) == ELECT_ACQ_IDLE);
 }
 
+/* ---- the operator: switchover and maintenance ---- */
+
+/* One event of the given type with the peer's heartbeat fields. */
+static void
+op(struct elect_state *st, enum elect_event_type type,
+   struct elect_peer_info peer, int ok, int force, uint64_t t,
+   struct elect_actions *a)
+{
+	struct elect_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.peer = peer;
+	ev.owner = (enum elect_owner)ok;
+	ev.ok = ok;
+	ev.force = force;
+	step_at(st, &ev, t, a);
+}
+
+static struct elect_peer_info
+peer_of(enum elect_role role, uint64_t term, unsigned prio, int holds,
+	int maint, int handover)
+{
+	struct elect_peer_info p = PEER(role, term, prio, 1, 7);
+
+	p.holds = holds;
+	p.maintenance = maint;
+	p.handover = handover;
+	return p;
+}
+
+static const struct elect_peer_info no_peer;
+
+/* node-a ACTIVE (EIP already here, term 1) with node-b STANDBY. */
+static void
+active_pair(struct elect_state *st, struct elect_peer_info b)
+{
+	struct elect_params ec;
+	struct elect_actions a;
+
+	make_config(&ec, 0, 0);
+	elect_init(st, &ec, 0);
+	op(st, ELECT_EV_START, no_peer, 0, 0, 0, &a);
+	op(st, ELECT_EV_OWNER, no_peer, ELECT_OWNER_SELF, 0, 100, &a);
+	op(st, ELECT_EV_PEER_HEARTBEAT, b, 0, 0, 200, &a);
+	CHECK(elect_role(st) == ELECT_ACTIVE && elect_term(st) == 1);
+}
+
+/* node-b STANDBY facing node-a ACTIVE (term 1, acquisition done). */
+static void
+standby_pair(struct elect_state *st, int maintenance)
+{
+	struct elect_params ec;
+	struct elect_actions a;
+
+	make_config(&ec, 1, 0);
+	ec.start_maintenance = maintenance;
+	elect_init(st, &ec, 0);
+	op(st, ELECT_EV_START, no_peer, 0, 0, 0, &a);
+	op(st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 0),
+	   0, 0, 100, &a);
+	CHECK(elect_role(st) == ELECT_STANDBY);
+}
+
+static void
+test_switchover_from_active_keeps_an_active_node(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+
+	TEST("switchover_on_active_asks_peer_then_steps_down_on_higher_term");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0));
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(!a.refused && elect_role(&st) == ELECT_ACTIVE);
+	CHECK(elect_handing_over(&st) && (a.flags & ELECT_ACT_SEND));
+	CHECK(!(a.flags & (ELECT_ACT_ACQUIRE | ELECT_ACT_HOOK)));
+	CHECK(strstr(a.reason, "asking peer node-b to take over") != NULL);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 550, &a);
+	CHECK(a.refused && strstr(a.reason, "already in progress") != NULL);
+	CHECK(elect_handing_over(&st));
+	/* still STANDBY (its heartbeat crossed ours): stay ACTIVE */
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0),
+	   0, 0, 600, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE);
+	/* ACTIVE, its AssociateAddress in flight: stay ACTIVE meanwhile */
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 0, 0, 0),
+	   0, 0, 700, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && a.flags == 0);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 1, 0, 0),
+	   0, 0, 750, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY && (a.flags & ELECT_ACT_HOOK));
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	CHECK(strstr(a.reason, "switchover: peer node-b is ACTIVE") != NULL);
+	CHECK(!elect_handing_over(&st));
+}
+
+static void
+test_switchover_lapses(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+	struct elect_peer_info b = peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0);
+	uint64_t t;
+
+	TEST("switchover_not_answered_lapses_after_three_timeouts");
+	active_pair(&st, b);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(elect_next_deadline(&st, 600) <= 3500);
+	for (t = 600; t < 3500; t += 200)
+		op(&st, ELECT_EV_PEER_HEARTBEAT, b, 0, 0, t, &a);
+	CHECK(elect_handing_over(&st));
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 3500, &a);
+	CHECK(!elect_handing_over(&st) && elect_role(&st) == ELECT_ACTIVE);
+	CHECK(strstr(a.reason, "did not take over") != NULL);
+}
+
+static void
+test_switchover_refusals(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+
+	TEST("switchover_refused_when_peer_in_maintenance_unless_forced");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 1, 0));
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(a.refused && strstr(a.reason, "node-b is in maintenance"));
+	CHECK(!elect_handing_over(&st));
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 550, &a);
+	CHECK(!a.refused && elect_handing_over(&st));
+
+	TEST("switchover_refused_when_peer_unhealthy_or_not_heard");
+	active_pair(&st,
+		    (struct elect_peer_info)PEER(ELECT_STANDBY, 0, 50, 0, 7));
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(a.refused && strstr(a.reason, "unhealthy"));
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 1300, &a);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 1400, &a);
+	CHECK(a.refused && strstr(a.reason, "silent"));
+	CHECK(elect_role(&st) == ELECT_ACTIVE);
+}
+
+static void
+test_standby_takes_over_on_handover(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+
+	TEST("standby_takes_over_once_when_active_peer_hands_over");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 300, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && elect_term(&st) == 2);
+	CHECK((a.flags & ELECT_ACT_ACQUIRE) && (a.flags & ELECT_ACT_HOOK));
+	CHECK(strstr(a.reason, "asked this node to take over") != NULL);
+	/* the old ACTIVE's next heartbeats, before it stepped down: quiet */
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 350, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && a.reason[0] == '\0');
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	op(&st, ELECT_EV_ACQUIRED, no_peer, 1, 0, 400, &a);
+	CHECK(elect_holds(&st) && (a.flags & ELECT_ACT_SEND));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 450, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && a.flags == 0);
+
+	TEST("standby_in_maintenance_ignores_handover");
+	standby_pair(&st, 1);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 300, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+}
+
+static void
+test_switchover_on_standby(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+
+	TEST("switchover_on_standby_takes_over_at_once");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(!a.refused && elect_role(&st) == ELECT_ACTIVE);
+	CHECK((a.flags & ELECT_ACT_ACQUIRE) && elect_term(&st) == 2);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 550, &a);
+	CHECK(a.refused && strstr(a.reason, "in progress") != NULL);
+
+	TEST("active_waits_for_standby_that_took_over_to_hold");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 0, 0, 0),
+	   0, 0, 500, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && elect_handing_over(&st));
+	CHECK(!(a.flags & (ELECT_ACT_ACQUIRE | ELECT_ACT_VERIFY)));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 0, 0, 0),
+	   0, 0, 600, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 1, 0, 0),
+	   0, 0, 700, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY &&
+	      !(a.flags & ELECT_ACT_ACQUIRE));
+
+	TEST("switchover_on_standby_refused_while_peer_acquires");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 0, 0, 0),
+	   0, 0, 300, &a);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 500, &a);
+	CHECK(a.refused && strstr(a.reason, "already in progress") != NULL);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+
+	TEST("switchover_on_standby_in_maintenance_refused_even_forced");
+	standby_pair(&st, 1);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 500, &a);
+	CHECK(a.refused && strstr(a.reason, "maintenance") != NULL);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+}
+
+static void
+test_maintenance(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+	char buf[4096];
+
+	TEST("maintenance_standby_never_takes_over_on_silence");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 1, 0, 200, &a);
+	CHECK(!a.refused && elect_maintenance(&st) &&
+	      (a.flags & ELECT_ACT_SEND));
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 1200, &a);
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 5000, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	elect_describe(&st, 5000, buf, sizeof(buf));
+	CHECK(strstr(buf, "\nmaintenance: yes") != NULL);
+	CHECK(strstr(buf, "in maintenance (never taking over)") != NULL);
+	/* off again: the silent peer is taken over at once */
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 0, 0, 5100, &a);
+	CHECK(!elect_maintenance(&st) && elect_role(&st) == ELECT_ACTIVE);
+	CHECK(a.flags & ELECT_ACT_ACQUIRE);
+
+	TEST("maintenance_from_start_keeps_even_own_eip_standby");
+	{
+		struct elect_params ec;
+
+		make_config(&ec, 0, 0);
+		ec.start_maintenance = 1;
+		elect_init(&st, &ec, 0);
+		op(&st, ELECT_EV_START, no_peer, 0, 0, 0, &a);
+		op(&st, ELECT_EV_OWNER, no_peer, ELECT_OWNER_SELF, 0, 100, &a);
+		op(&st, ELECT_EV_TICK, no_peer, 0, 0, 3000, &a);
+		CHECK(elect_role(&st) == ELECT_STANDBY);
+		CHECK(strstr(a.reason, "in maintenance") != NULL);
+		op(&st, ELECT_EV_TICK, no_peer, 0, 0, 9000, &a);
+		CHECK(elect_role(&st) == ELECT_STANDBY);
+	}
+
+	TEST("maintenance_on_active_hands_over_like_a_switchover");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0));
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 1, 0, 500, &a);
+	CHECK(!a.refused && elect_role(&st) == ELECT_ACTIVE);
+	CHECK(elect_maintenance(&st) && elect_handing_over(&st));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 1, 0, 0),
+	   0, 0, 700, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	/* the new ACTIVE dies: no takeover */
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 3000, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+
+	TEST("maintenance_on_active_without_peer_refused_unless_forced");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0));
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 1300, &a);
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 1, 0, 1400, &a);
+	CHECK(a.refused && strstr(a.reason, "--force") != NULL);
+	CHECK(!elect_maintenance(&st) && elect_role(&st) == ELECT_ACTIVE);
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 1, 1, 1500, &a);
+	CHECK(!a.refused && elect_maintenance(&st));
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+
+	TEST("peer_in_maintenance_is_not_preferred");
+	{
+		struct elect_params ec;
+
+		make_config(&ec, 1, 0);
+		elect_init(&st, &ec, 0);
+		op(&st, ELECT_EV_START, no_peer, 0, 0, 0, &a);
+		op(&st, ELECT_EV_OWNER, no_peer, ELECT_OWNER_NONE, 0, 50, &a);
+		op(&st, ELECT_EV_PEER_HEARTBEAT,
+		   peer_of(ELECT_STANDBY, 0, 100, 0, 1, 0), 0, 0, 100, &a);
+		CHECK(elect_role(&st) == ELECT_ACTIVE);
+		CHECK(strstr(a.reason, "node-a is in maintenance") != NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -1988,6 +2288,12 @@ main(void)
 	test_peer_states();
 	test_acquisition_sets_owner_self_unverified();
 	test_unconfirmed_acquisition_that_did_not_stick();
+	test_switchover_from_active_keeps_an_active_node();
+	test_switchover_lapses();
+	test_switchover_refusals();
+	test_standby_takes_over_on_handover();
+	test_switchover_on_standby();
+	test_maintenance();
 	test_simulation();
 	return check_done();
 }
