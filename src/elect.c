@@ -1380,7 +1380,7 @@ on_switchover(struct elect_state *st, const struct elect_event *ev,
 	case ELECT_STARTING:
 	case ELECT_FAULT:
 		refuse(out, "switchover refused: this node is %s",
-		       elect_role_name(st->role));
+		       st->role == ELECT_FAULT ? "in FAULT" : "STARTING");
 		return;
 	case ELECT_ACTIVE:
 		if (st->handover_at != 0) {

@@ -1313,6 +1313,10 @@ send_msg(struct sim *s, int from, enum sim_kind kind)
 	it.p.eligible = elect_eligible(&n->st);
 	it.p.term = elect_term(&n->st);
 	it.p.incarnation = n->inc;
+	/* the heartbeat flags, as daemon.c's link_fill sets them */
+	it.p.holds = elect_holds(&n->st);
+	it.p.maintenance = elect_maintenance(&n->st);
+	it.p.handover = elect_handing_over(&n->st);
 	enqueue(s, &it);
 }
 
@@ -1406,6 +1410,8 @@ node_stop(struct sim *s, int i, int graceful)
 		deliver(s, i, &ev);
 	else
 		cancel_acquire(s, i);
+	/* the state directory keeps the flag over the restart */
+	n->cfg.start_maintenance = elect_maintenance(&n->st);
 	n->up = 0;
 	n->restart_at = s->now + rnd_range(s, 200, 6000);
 	for (k = 0; k < SIM_QMAX; k++)
@@ -1467,7 +1473,20 @@ chaos_event(struct sim *s)
 	int i = (int)(rnd(s) % 2);
 	struct elect_event ev = {.type = ELECT_EV_HEALTH};
 
-	switch (rnd(s) % 7) {
+	switch (rnd(s) % 9) {
+	case 7: /* the operator: a switchover, forced or not */
+		ev.type = ELECT_EV_SWITCHOVER;
+		ev.force = rnd(s) % 3 == 0;
+		if (s->n[i].up)
+			deliver(s, i, &ev);
+		break;
+	case 8: /* the operator: maintenance on or off */
+		ev.type = ELECT_EV_MAINTENANCE;
+		ev.ok = !elect_maintenance(&s->n[i].st);
+		ev.force = rnd(s) % 3 == 0;
+		if (s->n[i].up)
+			deliver(s, i, &ev);
+		break;
 	case 0:
 		s->n[i].healthy = !s->n[i].healthy;
 		ev.ok = s->n[i].healthy;
@@ -1520,10 +1539,14 @@ settle(struct sim *s)
 	s->api_trouble = 0;
 	for (i = 0; i < 2; i++) {
 		struct elect_event ev = {.type = ELECT_EV_HEALTH, .ok = 1};
+		struct elect_event m = {.type = ELECT_EV_MAINTENANCE, .ok = 0};
 
 		s->n[i].healthy = 1;
-		if (s->n[i].up)
+		if (s->n[i].up) {
 			deliver(s, i, &ev);
+			deliver(s, i, &m);
+		}
+		s->n[i].cfg.start_maintenance = 0;
 	}
 }
 
