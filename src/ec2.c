@@ -302,6 +302,16 @@ attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
 		loop_defer_soon(&call->attempt);
 		return;
 	case EC2_NEXT_RETRY:
+		/*
+		 * Nothing was sent (no credentials, no request): the quota
+		 * guards the account's request budget, which this attempt
+		 * did not touch; the attempt limit still bounds it.
+		 */
+		if (strcmp(call->res.code, "NoCredentials") == 0 ||
+		    strcmp(call->res.code, "RequestFailed") == 0) {
+			call->quota_cost = 0;
+			break;
+		}
 		call->quota_cost = backoff_quota_take(&ctx->quota,
 						      call->timed_out);
 		if (call->quota_cost != 0)

@@ -63,6 +63,8 @@ check "restart_a_logs_why" grep_log "$T/a.log" \
 	'this node cannot use the EC2 API \(peer node-b is preferred .*\): describe .*NoCredentials'
 check "restart_a_dump_says_why" sh -c \
 	"grep -q '^ec2 api: cannot use it from this node: .*NoCredentials' '$T/run-a/state'"
+check "restart_a_retries_without_requests_cost_no_quota" sh -c \
+	"grep -q '^ec2 clock offset .*, retry quota 500/500' '$T/run-a/state'"
 check "restart_a_election_line_says_it" sh -c \
 	"grep -q '^election: STANDBY .*, cannot use the EC2 API' '$T/run-a/state'"
 dump_state b >/dev/null
