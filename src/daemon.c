@@ -76,6 +76,7 @@ struct daemon {
 };
 
 static void feed(struct daemon *d, const struct elect_event *ev);
+static void api_sync(struct daemon *d);
 
 int
 daemon_check_config(const struct daemon_options *opt)
@@ -106,6 +107,7 @@ got_owner(void *arg, enum resource_owner owner, const char *detail)
 		.detail = detail,
 	};
 
+	api_sync(d);
 	feed(d, &ev);
 }
 
@@ -131,6 +133,7 @@ got_acquired(void *arg, int rc, const char *detail)
 			   " ms after the takeover decision",
 			   d->last_acquire_ms);
 	}
+	api_sync(d);
 	feed(d, &ev);
 }
 
@@ -251,6 +254,25 @@ on_elect_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	struct daemon *d = w->data;
 	struct elect_event ev = {.type = ELECT_EV_TICK};
 
+	api_sync(d);
+	feed(d, &ev);
+}
+
+/*
+ * Before an EC2 answer or a timer reaches the election, tell it when this
+ * node's use of the EC2 API changed (its heartbeats say so), so that the
+ * step sees it: a start-up decision must not prefer a node without
+ * credentials.
+ */
+static void
+api_sync(struct daemon *d)
+{
+	char why[600] = "";
+	int ok = resource_setup_api_usable(d->res, why, sizeof(why));
+	struct elect_event ev = {.type = ELECT_EV_API, .ok = ok, .detail = why};
+
+	if (ok != elect_api_down(&d->el))
+		return;
 	feed(d, &ev);
 }
 
@@ -286,6 +308,8 @@ link_fill(void *arg, struct wire_msg *m)
 		m->flags |= WIRE_FLAG_MAINTENANCE;
 	if (elect_handing_over(&d->el))
 		m->flags |= WIRE_FLAG_HANDOVER;
+	if (elect_api_down(&d->el))
+		m->flags |= WIRE_FLAG_NO_API;
 	util_strlcpy(m->instance_id, resource_setup_self_instance(d->res),
 		     sizeof(m->instance_id));
 }

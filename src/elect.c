@@ -12,9 +12,15 @@
  *   never acquires at start-up; it keeps the EIP it already holds (no API
  *   call) unless a healthy peer is there to take it.
  * - "Should be active" between two alive nodes that are both not ACTIVE:
- *   healthy beats unhealthy (a FAULT node counts as unhealthy), then higher
- *   priority, then the lower name (strcmp). Both nodes compute it from the
- *   same heartbeats, so exactly one of them takes over.
+ *   healthy beats unhealthy (a FAULT node counts as unhealthy), then a node
+ *   that can use the EC2 API beats one whose heartbeats say it cannot (no
+ *   credentials, no route), then higher priority, then the lower name
+ *   (strcmp). Both nodes compute it from the same heartbeats, so exactly
+ *   one of them takes over. A peer that cannot use the API is not handed
+ *   the EIP (health yield, failback) and does not stop a FAULT node's
+ *   retries; a node that cannot use it still takes over from a silent peer.
+ *   A STANDBY that cannot use it verifies every monitor interval, to learn
+ *   when it can again.
  * - Two ACTIVE nodes with equal terms ask EC2 first (VERIFY) and decide on
  *   the fresh answer; a remembered owner may be stale on one of them.
  * - Failures: each failed acquisition counts once, whether AssociateAddress
@@ -184,12 +190,21 @@ wins_on_priority(const struct elect_state *st)
 	return strcmp(st->params.self_name, st->params.peer_name) < 0;
 }
 
+/* The peer could also move the EIP: healthy, and able to use EC2. */
+static int
+peer_capable(const struct elect_state *st)
+{
+	return peer_healthy(st) && !st->peer.no_api;
+}
+
 /* Between two alive nodes not ACTIVE, which one should be? */
 static int
 self_better(const struct elect_state *st)
 {
 	if (usable(st) != peer_healthy(st))
 		return usable(st);
+	if (st->api_down != st->peer.no_api)
+		return !st->api_down;
 	return wins_on_priority(st);
 }
 
@@ -210,6 +225,11 @@ precedence(const struct elect_state *st, char *buf, size_t len)
 			snprintf(buf, len, "this node is %s",
 				 st->maintenance ? "in maintenance"
 						 : "unhealthy");
+	} else if (st->api_down != st->peer.no_api) {
+		if (st->api_down)
+			snprintf(buf, len, "this node cannot use the EC2 API");
+		else
+			snprintf(buf, len, "%s cannot use the EC2 API", pn);
 	} else if (sp != pp) {
 		snprintf(buf, len, "priority %u %s %u", sp, sp > pp ? ">" : "<",
 			 pp);
@@ -273,14 +293,14 @@ static int
 can_hand_over(const struct elect_state *st, uint64_t now)
 {
 	return alive(st, now) && st->peer.role == ELECT_STANDBY &&
-	       peer_healthy(st);
+	       peer_capable(st);
 }
 
 /* When a failback yield becomes due; UINT64_MAX when it does not apply. */
 static uint64_t
 failback_at(const struct elect_state *st)
 {
-	if (!st->params.failback || !st->peer_ok ||
+	if (!st->params.failback || !st->peer_ok || st->peer.no_api ||
 	    st->peer.role != ELECT_STANDBY ||
 	    st->peer.priority <= st->params.self_priority)
 		return UINT64_MAX;
@@ -725,7 +745,7 @@ on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	case ELECT_STARTING:
 		break;
 	case ELECT_STANDBY:
-		if (!st->guarded)
+		if (!st->guarded && !st->api_down)
 			break;
 		st->next_check = now + st->params.monitor_interval_ms;
 		out->flags |= ELECT_ACT_VERIFY;
@@ -739,7 +759,7 @@ on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		st->next_check = now + st->params.monitor_interval_ms;
 		if (st->acq == ELECT_ACQ_IN_FLIGHT)
 			break;
-		if (alive(st, now) && peer_healthy(st))
+		if (alive(st, now) && peer_capable(st))
 			break; /* it will take over; do not race it */
 		if (st->maintenance)
 			break; /* never takes over */
@@ -747,7 +767,9 @@ on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		note(out, ELECT_LEVEL_NOTICE,
 		     "FAULT: retrying the acquisition (peer %s %s)",
 		     st->params.peer_name,
-		     alive(st, now) ? "cannot take over" : "not alive");
+		     !alive(st, now)	  ? "not alive"
+		     : st->peer.no_api ? "cannot use the EC2 API"
+				       : "cannot take over");
 		break;
 	}
 }
@@ -856,7 +878,14 @@ on_heartbeat(struct elect_state *st, const struct elect_peer_info *p,
 		st->contest_done = 0;
 	}
 
-	ok = p->eligible && p->role != ELECT_FAULT && !p->maintenance;
+	if (p->no_api != st->peer.no_api && st->peer_state != ELECT_PEER_UNKNOWN)
+		note(out, ELECT_LEVEL_NOTICE,
+		     p->no_api ? "peer %s cannot use the EC2 API: not handing "
+				 "it the EIP while this node can"
+			       : "peer %s can use the EC2 API again",
+		     pn);
+	ok = p->eligible && p->role != ELECT_FAULT && !p->maintenance &&
+	     !p->no_api;
 	if (!ok)
 		st->peer_ok = 0;
 	else if (!st->peer_ok || !was_up) {
@@ -1205,6 +1234,28 @@ on_health(struct elect_state *st, int eligible, uint64_t now,
 	}
 }
 
+/* This node learnt whether it can use the EC2 API; the peer hears it. */
+static void
+on_api(struct elect_state *st, const struct elect_event *ev,
+       struct elect_actions *out)
+{
+	int down = !ev->ok;
+
+	if (down == st->api_down)
+		return;
+	st->api_down = down;
+	out->flags |= ELECT_ACT_SEND;
+	if (down)
+		note(out, ELECT_LEVEL_WARNING,
+		     "this node cannot use the EC2 API (peer %s is preferred "
+		     "while it can; heartbeats say so): %s",
+		     st->params.peer_name,
+		     ev->detail ? ev->detail : "no detail");
+	else
+		note(out, ELECT_LEVEL_NOTICE,
+		     "this node can use the EC2 API again");
+}
+
 static void
 on_shutdown(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
@@ -1433,6 +1484,9 @@ elect_step(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	case ELECT_EV_HEALTH:
 		on_health(st, ev->ok, now, out);
 		break;
+	case ELECT_EV_API:
+		on_api(st, ev, out);
+		break;
 	case ELECT_EV_RESOURCES:
 		on_resources(st, out);
 		break;
@@ -1514,6 +1568,12 @@ int
 elect_eligible(const struct elect_state *st)
 {
 	return st->eligible;
+}
+
+int
+elect_api_down(const struct elect_state *st)
+{
+	return st->api_down;
 }
 
 int
@@ -1622,18 +1682,20 @@ elect_summary(const struct elect_state *st, uint64_t now, char *buf, size_t len)
 		snprintf(peer, sizeof(peer), "never heard");
 	else
 		snprintf(peer, sizeof(peer),
-			 "%s (%s, term %llu, priority %u, %s, heard %llu ms "
-			 "ago)",
+			 "%s (%s, term %llu, priority %u, %s%s, heard %llu "
+			 "ms ago)",
 			 elect_peer_state_name(ps),
 			 elect_role_name(st->peer.role), ULL(st->peer.term),
 			 st->peer.priority, peer_health_text(&st->peer),
+			 st->peer.no_api ? ", cannot use the EC2 API" : "",
 			 ULL(now - st->peer_last));
 	snprintf(
 	    buf, len,
-	    "election: %s for %llu ms, term %llu, %s%s%s%s; peer %s %s; EIP "
+	    "election: %s for %llu ms, term %llu, %s%s%s%s%s; peer %s %s; EIP "
 	    "%s; failures %u/%u%s; last change: %s",
 	    elect_role_name(st->role), ULL(now - st->since), ULL(st->term),
 	    st->eligible ? "healthy" : "unhealthy",
+	    st->api_down ? ", cannot use the EC2 API" : "",
 	    st->maintenance ? ", in maintenance (never taking over)" : "",
 	    st->handover_at ? ", switchover: asking the peer to take over" : "",
 	    st->guarded ? ", guarded STANDBY (no takeover on silence)" : "",
@@ -1659,11 +1721,13 @@ elect_describe(const struct elect_state *st, uint64_t now, char *buf,
 			 st->params.peer_name);
 	else
 		snprintf(peer, sizeof(peer),
-			 "%s %s, state %s, priority %u, %s, term %llu, "
+			 "%s %s, state %s, priority %u, %s%s, term %llu, "
 			 "incarnation %016llx, heard %llu ms ago",
 			 st->params.peer_name, elect_peer_state_name(ps),
 			 elect_role_name(p->role), p->priority,
-			 peer_health_text(p), ULL(p->term), ULL(p->incarnation),
+			 peer_health_text(p),
+			 p->no_api ? ", cannot use the EC2 API" : "",
+			 ULL(p->term), ULL(p->incarnation),
 			 ULL(now - st->peer_last));
 	return snprintf(
 	    buf, len,

@@ -18,7 +18,9 @@
  * resource owners, log levels), so this header includes nothing of theirs.
  * After each step, in this order: log `reason` at `level` if not empty;
  * CANCEL; VERIFY; ACQUIRE; SEND (heartbeats carry elect_role(), elect_term(),
- * elect_eligible()); HOOK for role `to`; READY; LEAVE.
+ * elect_eligible(), elect_api_down()); HOOK for role `to`; READY; LEAVE.
+ * ELECT_EV_API whenever this node's use of the EC2 API changes (an EC2 call
+ * failed for want of a route or of credentials, or one succeeded again).
  */
 #ifndef EIPFLOATD_ELECT_H
 #define EIPFLOATD_ELECT_H
@@ -118,6 +120,7 @@ struct elect_peer_info {
 	enum elect_role role;
 	unsigned priority; /* effective priority */
 	int eligible;	   /* health check passing */
+	int no_api;	   /* it says it cannot use the EC2 API */
 	uint64_t term;
 	uint64_t incarnation; /* random, new at every start of the peer */
 	int holds;	      /* ACTIVE with its acquisition done */
@@ -133,6 +136,7 @@ enum elect_event_type {
 	ELECT_EV_OWNER,		 /* answer to VERIFY: .owner, .detail */
 	ELECT_EV_ACQUIRED,	 /* answer to ACQUIRE: .ok, .detail */
 	ELECT_EV_HEALTH,	 /* .ok = eligible (after fall/rise) */
+	ELECT_EV_API,		 /* .ok = this node can use the EC2 API, .detail */
 	ELECT_EV_RESOURCES,	 /* a reload rebuilt the resource group */
 	ELECT_EV_SHUTDOWN,	 /* SIGTERM: last event */
 	ELECT_EV_MAINTENANCE,	 /* operator: .ok = on, .force */
@@ -192,6 +196,7 @@ struct elect_state {
 	int started, stopped;
 	uint64_t term;
 	int eligible;
+	int api_down; /* this node knows it cannot use the EC2 API */
 	int ready;  /* READY already reported */
 	int reeval; /* a state change happened: evaluate again at once */
 
@@ -248,6 +253,8 @@ uint64_t elect_since(const struct elect_state *st);
 uint64_t elect_term(const struct elect_state *st);
 /* The health check passes (heartbeats' `eligible`; maintenance apart). */
 int elect_eligible(const struct elect_state *st);
+/* The heartbeat flag: this node cannot reach EC2 or has no credentials. */
+int elect_api_down(const struct elect_state *st);
 int elect_maintenance(const struct elect_state *st);
 /* ACTIVE and asking the peer to take over (a switchover in progress). */
 int elect_handing_over(const struct elect_state *st);

@@ -34,6 +34,7 @@ enum wire_state {
 
 /* Bits of the flags byte; the others are sent as zero and ignored. */
 #define WIRE_FLAG_HOLDS 0x01 /* sender's last EC2 check: resources are mine */
+#define WIRE_FLAG_NO_API 0x02 /* sender cannot reach EC2 / has no credentials */
 #define WIRE_FLAG_MAINTENANCE                                                  \
 	0x04			/* operator's flag: sender never takes over */
 #define WIRE_FLAG_HANDOVER 0x08 /* ACTIVE sender: take over now (switchover)   \

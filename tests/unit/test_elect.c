@@ -26,6 +26,7 @@ enum kind {
 	K_OWNER,
 	K_ACQ,
 	K_HEALTH,
+	K_API, /* this node can (1) or cannot (0) use the EC2 API */
 	K_DOWN,
 	K_RES, /* a reload rebuilt the resource group */
 	K_KEEP, /* heartbeats every 200 ms from t to until */
@@ -56,6 +57,14 @@ struct step {
 /* The peer as node-b (priority 50) or node-a (priority 100). */
 #define B(r, tm) PEER(ELECT_##r, tm, 50, 1, 7)
 #define AA(r, tm) PEER(ELECT_##r, tm, 100, 1, 9)
+/* The same, saying in their heartbeats that they cannot use the EC2 API. */
+#define NOAPI(r, tm, prio, inc)                                                \
+	{                                                                      \
+		.role = ELECT_##r, .priority = (prio), .eligible = 1,          \
+		.term = (tm), .incarnation = (inc), .no_api = 1                \
+	}
+#define B_NOAPI(r, tm) NOAPI(r, tm, 50, 7)
+#define AA_NOAPI(r, tm) NOAPI(r, tm, 100, 9)
 
 #define START(t_) .k = K_START, .t = (t_)
 #define TICK(t_) .k = K_TICK, .t = (t_)
@@ -65,6 +74,7 @@ struct step {
 #define OWNER(t_, o) .k = K_OWNER, .t = (t_), .arg = (o)
 #define ACQ(t_, ok) .k = K_ACQ, .t = (t_), .arg = (ok)
 #define HEALTH(t_, e) .k = K_HEALTH, .t = (t_), .arg = (e)
+#define API(t_, ok) .k = K_API, .t = (t_), .arg = (ok)
 #define DOWN(t_) .k = K_DOWN, .t = (t_)
 #define RES(t_) .k = K_RES, .t = (t_)
 #define EXPECT(r, f) .role = ELECT_##r, .flags = (f)
@@ -186,6 +196,8 @@ event_type(enum kind k)
 		return ELECT_EV_ACQUIRED;
 	case K_HEALTH:
 		return ELECT_EV_HEALTH;
+	case K_API:
+		return ELECT_EV_API;
 	case K_DOWN:
 		return ELECT_EV_SHUTDOWN;
 	case K_RES:
@@ -961,6 +973,84 @@ static const struct step acquire_timeout_not_after_success[] = {
 	{TICK(33000), EXPECT(ACTIVE, V)},
 };
 
+/* A node that cannot use the EC2 API (heartbeat flag 0x02). */
+
+/* node-b sees node-a (priority 100) without credentials: b takes it. */
+static const struct step startup_peer_without_api_not_preferred[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{HB(200, AA_NOAPI(STARTING, 0)), EXPECT(ACTIVE, A | S | H | R),
+	 WHY("this node takes precedence (node-a cannot use the EC2 API)")},
+	{KEEP(400, 2000, AA_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+};
+
+/* node-a knows it has no credentials: it defers to node-b, then recovers. */
+static const struct step startup_self_without_api_defers[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{API(50, 0), EXPECT(STARTING, S),
+	 WHY("cannot use the EC2 API (peer node-b is preferred while it can; "
+	     "heartbeats say so): test detail")},
+	{OWNER(100, UNKNOWN), EXPECT(STARTING, 0)},
+	{HB(200, B(STARTING, 0)), EXPECT(STANDBY, S | H | R),
+	 WHY("node-b takes precedence (this node cannot use the EC2 API)")},
+	{HB(300, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{KEEP(400, 10000, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	/* it verifies every monitor interval to learn when it can again */
+	{TICK(10200), EXPECT(STANDBY, V)},
+	{OWNER(10300, PEER_), EXPECT(STANDBY, 0)},
+	{API(10350, 1), EXPECT(STANDBY, S), WHY("can use the EC2 API again")},
+	{KEEP(10400, 25000, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+};
+
+/* Without credentials, alone: it still tries. */
+static const struct step without_api_still_takes_over_alone[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{API(50, 0), EXPECT(STARTING, S)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R),
+	 WHY("not heard on any link since start")},
+};
+
+/* ... and from a STANDBY peer that went silent. */
+static const struct step without_api_takes_over_from_silent_peer[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{API(50, 0), EXPECT(STARTING, S)},
+	{HB(100, B(ACTIVE, 1)), EXPECT(STANDBY, S | H | R)},
+	{HB(1000, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{TICK(2000), EXPECT(ACTIVE, A | S | H), WHY("silent on all links")},
+};
+
+static const struct step health_no_yield_to_peer_without_api[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 1000, B_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{HEALTH(1100, 0), EXPECT(ACTIVE, S),
+	 WHY("peer node-b cannot take over now: staying ACTIVE")},
+	{KEEP(1200, 3000, B_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	/* it can again: the yield happens */
+	{HB(3100, B(STANDBY, 0)), EXPECT(STANDBY, S | H),
+	 WHY("health check failing and peer node-b is healthy")},
+};
+
+static const struct step failback_not_to_peer_without_api[] = {
+	B_ACTIVE_ALONE,
+	{HB(4000, AA_NOAPI(STARTING, 0)), EXPECT(ACTIVE, 0)},
+	{KEEP(4200, 9000, AA_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	/* node-a can again: the failback delay starts then */
+	{KEEP(9200, 12000, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(12200), EXPECT(STANDBY, S | H), WHY("failback")},
+};
+
+/* A FAULT node retries itself when the peer cannot use the API either. */
+static const struct step fault_retries_when_peer_without_api[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 10000, B_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, NONE), EXPECT(ACTIVE, A)},
+	{ACQ(10900, 0), EXPECT(FAULT, S | H)},
+	{KEEP(11000, 20800, B_NOAPI(STANDBY, 0)), EXPECT(FAULT, 0)},
+	{TICK(20900), EXPECT(FAULT, A),
+	 WHY("retrying the acquisition (peer node-b cannot use the EC2 API)")},
+};
+
 /* Rule 6: health. */
 
 static const struct step health_active_yields_to_healthy_peer[] = {
@@ -1101,6 +1191,14 @@ static const struct scenario scenarios[] = {
 	SCEN(reload_during_acquisition_reissues_it),
 	SCEN(monitor_reacquire_success_resets, .threshold = 2),
 	SCEN(fault_hands_over_to_peer),
+	SCEN(startup_peer_without_api_not_preferred, .as_b = 1),
+	SCEN(startup_self_without_api_defers),
+	SCEN(without_api_still_takes_over_alone),
+	SCEN(without_api_takes_over_from_silent_peer),
+	SCEN(health_no_yield_to_peer_without_api),
+	SCEN(failback_not_to_peer_without_api, .as_b = 1, .failback = 1,
+	     .failback_delay = 3000),
+	SCEN(fault_retries_when_peer_without_api),
 	SCEN(acquire_timeout_faults_and_hands_over, .acquire_timeout = 30000),
 	SCEN(acquire_timeout_counts_towards_threshold, .threshold = 2,
 	     .acquire_timeout = 30000),
