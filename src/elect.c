@@ -599,7 +599,7 @@ eval_standby(struct elect_state *st, uint64_t now, struct elect_actions *out)
 				  pn, pb);
 		break;
 	case ELECT_ACTIVE:
-		if (st->peer.handover)
+		if (st->peer.handover && !st->api_down)
 			take_over(st, now, out,
 				  "switchover: peer %s (term %llu) asked this "
 				  "node to take over",
@@ -1317,6 +1317,8 @@ peer_unable(const struct elect_state *st, uint64_t now, char *buf, size_t len)
 	else if (!st->peer.eligible)
 		snprintf(buf, len,
 			 "peer %s is unhealthy (health check failing)", pn);
+	else if (st->peer.no_api)
+		snprintf(buf, len, "peer %s cannot use the EC2 API", pn);
 	else if (st->peer.role != ELECT_STANDBY)
 		snprintf(buf, len, "peer %s is %s, not STANDBY", pn,
 			 elect_role_name(st->peer.role));
@@ -1427,6 +1429,11 @@ on_switchover(struct elect_state *st, const struct elect_event *ev,
 		       st->maintenance
 			   ? "in maintenance (maintenance off first)"
 			   : "unhealthy (health check failing)");
+		return;
+	}
+	if (st->api_down && !ev->force) {
+		refuse(out, "switchover refused: this node cannot use the EC2 "
+			    "API (--force takes over anyway)");
 		return;
 	}
 	if (!ev->force && !(alive(st, now) && st->peer.role == ELECT_ACTIVE)) {

@@ -151,6 +151,8 @@ check "maintenance_off_file" grep -q '^maintenance=off$' "$T/state-b/state"
 sleep 0.5
 seq=$(emu_seq)
 h=$(hook_lines)
+# a slow AssociateAddress keeps the hooks' order measurable
+emu_fault '{"action": "AssociateAddress", "mode": "delay", "ms": 300, "count": 1}'
 check "maintenance_on_active_accepted" sh -c "'$EIPFLOATD' maintenance on --runtime-dir '$T/run-a' >'$T/mo.out'"
 sed 's/^/# /' "$T/mo.out"
 check "maintenance_on_active_waits_for_the_swap" grep -q '^maintenance done: node-b is ACTIVE' "$T/mo.out"

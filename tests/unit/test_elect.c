@@ -2131,6 +2131,16 @@ test_switchover_refusals(void)
 	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 550, &a);
 	CHECK(!a.refused && elect_handing_over(&st));
 
+	TEST("switchover_refused_when_peer_cannot_use_the_api");
+	{
+		struct elect_peer_info b = peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0);
+
+		b.no_api = 1;
+		active_pair(&st, b);
+		op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+		CHECK(a.refused && strstr(a.reason, "cannot use the EC2 API"));
+	}
+
 	TEST("switchover_refused_when_peer_unhealthy_or_not_heard");
 	active_pair(&st,
 		    (struct elect_peer_info)PEER(ELECT_STANDBY, 0, 50, 0, 7));
@@ -2165,6 +2175,18 @@ test_standby_takes_over_on_handover(void)
 	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
 	   0, 0, 450, &a);
 	CHECK(elect_role(&st) == ELECT_ACTIVE && a.flags == 0);
+
+	TEST("standby_without_the_api_ignores_handover");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_API, no_peer, 0, 0, 200, &a);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 300, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 0),
+	   0, 0, 350, &a);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 400, &a);
+	CHECK(a.refused && strstr(a.reason, "cannot use the EC2 API"));
 
 	TEST("standby_in_maintenance_ignores_handover");
 	standby_pair(&st, 1);
