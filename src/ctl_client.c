@@ -24,9 +24,13 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: eipfloatd status [--json] [--runtime-dir DIR]\n"
-		     "       eipfloatd metrics [--runtime-dir DIR]\n"
-		     "       eipfloatd check-aws [-c FILE] [-n NAME]\n");
+	fprintf(out,
+		"usage: eipfloatd status [--json] [--runtime-dir DIR]\n"
+		"       eipfloatd metrics [--runtime-dir DIR]\n"
+		"       eipfloatd switchover [--force] [--runtime-dir DIR]\n"
+		"       eipfloatd maintenance on|off [--force] "
+		"[--runtime-dir DIR]\n"
+		"       eipfloatd check-aws [-c FILE] [-n NAME]\n");
 }
 
 static int
@@ -222,16 +226,74 @@ ctl_query(int argc, char **argv)
 	return ask(dir, &req, argv[0]);
 }
 
+/* switchover [--force], maintenance on|off [--force]: the daemon decides. */
+static int
+ctl_operate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"runtime-dir", required_argument, NULL, 'R'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = DAEMON_DEFAULT_RUNTIME_DIR, *onoff = NULL;
+	struct ctl_request req = {.cmd = CTL_CMD_SWITCHOVER};
+	int c, is_maint = strcmp(argv[0], "maintenance") == 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'R':
+			dir = optarg;
+			break;
+		case 'f':
+			req.force = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (is_maint && optind < argc)
+		onoff = argv[optind++];
+	if (optind != argc) {
+		fprintf(stderr, "eipfloatd %s: unexpected argument \"%s\"\n",
+			argv[0], argv[optind]);
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (is_maint) {
+		if (onoff != NULL && strcmp(onoff, "on") == 0) {
+			req.cmd = CTL_CMD_MAINTENANCE_ON;
+		} else if (onoff != NULL && strcmp(onoff, "off") == 0 &&
+			   !req.force) {
+			req.cmd = CTL_CMD_MAINTENANCE_OFF;
+		} else {
+			fprintf(stderr, "eipfloatd maintenance: say on or off "
+					"(--force only with on)\n");
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	return ask(dir, &req, argv[0]);
+}
+
 int
 ctl_client_main(int argc, char **argv)
 {
 	if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "metrics") == 0)
 		return ctl_query(argc, argv);
+	if (strcmp(argv[0], "switchover") == 0 ||
+	    strcmp(argv[0], "maintenance") == 0)
+		return ctl_operate(argc, argv);
 	if (strcmp(argv[0], "check-aws") == 0)
 		return checkaws_main(argc, argv);
 	fprintf(stderr,
 		"eipfloatd: unknown subcommand \"%s\" (status, metrics, "
-		"check-aws; see eipfloatd(8))\n",
+		"switchover, maintenance, check-aws; see eipfloatd(8))\n",
 		argv[0]);
 	return CTL_EXIT_USAGE;
 }
