@@ -435,8 +435,9 @@ on_associated(void *arg, const struct ec2_result *res)
 	}
 	/* The commit: reads from before it are stale from now on. */
 	assoc_written(&e->seen, res->association_id, util_now_ms());
-	log_info("resource %s: associated as %s", e->alloc_id,
-		 res->association_id);
+	/* daemon.c logs the takeover; the id is for debugging and the dump. */
+	log_debug("resource %s: associated as %s", e->alloc_id,
+		  res->association_id);
 	resource_item_seen(it, RES_OWNER_SELF,
 			   it->ids->self_eni[0] ? it->ids->self_eni
 						: it->ids->self_instance,
