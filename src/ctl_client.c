@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,19 @@
 #include <unistd.h>
 
 #define CLIENT_TIMEOUT_S 10
+#define CLIENT_WAIT_S 30 /* switchover: how long to wait for the swap */
 
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: eipfloatd status [--json] [--runtime-dir DIR]\n"
-		     "       eipfloatd metrics [--runtime-dir DIR]\n"
-		     "       eipfloatd check-aws [-c FILE] [-n NAME]\n");
+	fprintf(out,
+		"usage: eipfloatd status [--json] [--runtime-dir DIR]\n"
+		"       eipfloatd metrics [--runtime-dir DIR]\n"
+		"       eipfloatd switchover [--force] [--no-wait] "
+		"[--runtime-dir DIR]\n"
+		"       eipfloatd maintenance on|off [--force] [--no-wait] "
+		"[--runtime-dir DIR]\n"
+		"       eipfloatd check-aws [-c FILE] [-n NAME]\n");
 }
 
 static int
@@ -90,9 +97,12 @@ send_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Read until the header's length is in, or EOF; print the body. */
+/*
+ * Read until the header's length is in, or EOF; print the body, or with
+ * `out` hand it over (malloc'd, NUL-terminated) instead.
+ */
 static int
-read_answer(int fd, const char *what)
+read_answer(int fd, const char *what, char **out)
 {
 	size_t cap = 65536, len = 0, body = 0, hdr = 0;
 	char *buf = malloc(cap), err[128];
@@ -145,6 +155,17 @@ read_answer(int fd, const char *what)
 		}
 		len += (size_t)n;
 	}
+	if (ok && out != NULL) {
+		char *text = malloc(body + 1);
+
+		if (text != NULL) {
+			memcpy(text, buf + hdr, body);
+			text[body] = '\0';
+		}
+		free(buf);
+		*out = text;
+		return text != NULL ? CTL_EXIT_OK : CTL_EXIT_UNKNOWN;
+	}
 	if (ok) {
 		fwrite(buf + hdr, 1, body, stdout);
 		rc = CTL_EXIT_OK;
@@ -158,7 +179,8 @@ read_answer(int fd, const char *what)
 }
 
 static int
-ask(const char *dir, const struct ctl_request *req, const char *what)
+ask_into(const char *dir, const struct ctl_request *req, const char *what,
+	 char **out)
 {
 	char line[CTL_REQUEST_MAX];
 	size_t n = ctl_format_request(req, line, sizeof(line));
@@ -173,9 +195,102 @@ ask(const char *dir, const struct ctl_request *req, const char *what)
 		close(fd);
 		return CTL_EXIT_UNKNOWN;
 	}
-	rc = read_answer(fd, what);
+	rc = read_answer(fd, what, out);
 	close(fd);
 	return rc;
+}
+
+static int
+ask(const char *dir, const struct ctl_request *req, const char *what)
+{
+	return ask_into(dir, req, what, NULL);
+}
+
+/* The roles of this node and of the peer, from `status --json`. */
+struct roles {
+	char node[64], self[16], peer_name[64], peer[16];
+	long long term, peer_term;
+};
+
+static void
+copy_str(char *dst, size_t len, json_t *v, const char *dflt)
+{
+	const char *s = json_string_value(v);
+
+	snprintf(dst, len, "%s", s != NULL ? s : dflt);
+}
+
+static int
+peek_roles(const char *dir, struct roles *r)
+{
+	struct ctl_request req = {.cmd = CTL_CMD_STATUS_JSON};
+	json_t *j, *p;
+	char *text = NULL;
+	int rc = ask_into(dir, &req, "status", &text);
+
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	j = json_loads(text, 0, NULL);
+	free(text);
+	if (j == NULL) {
+		fprintf(stderr, "eipfloatd: the status answer is not JSON\n");
+		return CTL_EXIT_UNKNOWN;
+	}
+	p = json_object_get(j, "peer");
+	copy_str(r->node, sizeof(r->node), json_object_get(j, "node"), "?");
+	copy_str(r->self, sizeof(r->self), json_object_get(j, "state"), "?");
+	copy_str(r->peer_name, sizeof(r->peer_name), json_object_get(p, "name"),
+		 "?");
+	copy_str(r->peer, sizeof(r->peer), json_object_get(p, "state"),
+		 "unknown");
+	if (!json_is_true(json_object_get(p, "alive")))
+		snprintf(r->peer, sizeof(r->peer), "not alive");
+	r->term = (long long)json_integer_value(json_object_get(j, "term"));
+	r->peer_term =
+	    (long long)json_integer_value(json_object_get(p, "term"));
+	json_decref(j);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * After an accepted switchover (or maintenance on the ACTIVE): poll the
+ * status until the two nodes have swapped roles, so the command returns
+ * when the move is done and says so.
+ */
+static int
+wait_swapped(const char *dir, const char *what, const struct roles *before)
+{
+	int was_active = strcmp(before->self, "ACTIVE") == 0;
+	const char *want_self = was_active ? "STANDBY" : "ACTIVE";
+	/* a forced takeover from a peer not heard: only this node can tell */
+	const char *want_peer = was_active ? "ACTIVE"
+				: strcmp(before->peer, "not alive") == 0
+				    ? NULL
+				    : "STANDBY";
+	struct roles now = *before;
+
+	for (int i = 0; i < CLIENT_WAIT_S * 10; i++) {
+		int rc = peek_roles(dir, &now);
+
+		if (rc != CTL_EXIT_OK)
+			return rc;
+		if (strcmp(now.self, want_self) == 0 &&
+		    (want_peer == NULL || strcmp(now.peer, want_peer) == 0)) {
+			printf("%s done: %s is ACTIVE (term %lld), %s %s\n",
+			       what, was_active ? now.peer_name : now.node,
+			       was_active ? now.peer_term : now.term,
+			       was_active ? now.node : now.peer_name,
+			       want_peer ? "is STANDBY" : "is not heard");
+			return CTL_EXIT_OK;
+		}
+		usleep(100000);
+	}
+	fprintf(stderr,
+		"eipfloatd %s: not done after %d s (%s is %s, peer %s is %s); "
+		"see eipfloatd status\n",
+		what, CLIENT_WAIT_S, now.node, now.self, now.peer_name,
+		now.peer);
+	return CTL_EXIT_REFUSED;
 }
 
 /* status, metrics: --runtime-dir, and --json for status. */
@@ -222,16 +337,93 @@ ctl_query(int argc, char **argv)
 	return ask(dir, &req, argv[0]);
 }
 
+/* switchover [--force], maintenance on|off [--force]: the daemon decides. */
+static int
+ctl_operate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"runtime-dir", required_argument, NULL, 'R'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"no-wait", no_argument, NULL, 'W'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = DAEMON_DEFAULT_RUNTIME_DIR, *onoff = NULL;
+	struct ctl_request req = {.cmd = CTL_CMD_SWITCHOVER};
+	struct roles before;
+	int c, rc, wait = 1, is_maint = strcmp(argv[0], "maintenance") == 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'R':
+			dir = optarg;
+			break;
+		case 'f':
+			req.force = 1;
+			break;
+		case 'W':
+			wait = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (is_maint && optind < argc)
+		onoff = argv[optind++];
+	if (optind != argc) {
+		fprintf(stderr, "eipfloatd %s: unexpected argument \"%s\"\n",
+			argv[0], argv[optind]);
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (is_maint) {
+		if (onoff != NULL && strcmp(onoff, "on") == 0) {
+			req.cmd = CTL_CMD_MAINTENANCE_ON;
+		} else if (onoff != NULL && strcmp(onoff, "off") == 0 &&
+			   !req.force) {
+			req.cmd = CTL_CMD_MAINTENANCE_OFF;
+		} else {
+			fprintf(stderr, "eipfloatd maintenance: say on or off "
+					"(--force only with on)\n");
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (req.cmd == CTL_CMD_MAINTENANCE_OFF || !wait)
+		return ask(dir, &req, argv[0]);
+	rc = peek_roles(dir, &before);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	rc = ask(dir, &req, argv[0]);
+	fflush(stdout);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	/* maintenance on: only an ACTIVE node with a STANDBY peer hands over */
+	if (req.cmd == CTL_CMD_MAINTENANCE_ON &&
+	    (strcmp(before.self, "ACTIVE") != 0 ||
+	     strcmp(before.peer, "STANDBY") != 0))
+		return CTL_EXIT_OK;
+	return wait_swapped(dir, argv[0], &before);
+}
+
 int
 ctl_client_main(int argc, char **argv)
 {
 	if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "metrics") == 0)
 		return ctl_query(argc, argv);
+	if (strcmp(argv[0], "switchover") == 0 ||
+	    strcmp(argv[0], "maintenance") == 0)
+		return ctl_operate(argc, argv);
 	if (strcmp(argv[0], "check-aws") == 0)
 		return checkaws_main(argc, argv);
 	fprintf(stderr,
 		"eipfloatd: unknown subcommand \"%s\" (status, metrics, "
-		"check-aws; see eipfloatd(8))\n",
+		"switchover, maintenance, check-aws; see eipfloatd(8))\n",
 		argv[0]);
 	return CTL_EXIT_USAGE;
 }

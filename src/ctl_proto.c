@@ -11,10 +11,16 @@
 static const struct {
 	const char *line;
 	enum ctl_command cmd;
+	int force;
 } commands[] = {
-    {"status", CTL_CMD_STATUS},
-    {"status json", CTL_CMD_STATUS_JSON},
-    {"metrics", CTL_CMD_METRICS},
+    {"status", CTL_CMD_STATUS, 0},
+    {"status json", CTL_CMD_STATUS_JSON, 0},
+    {"metrics", CTL_CMD_METRICS, 0},
+    {"switchover", CTL_CMD_SWITCHOVER, 0},
+    {"switchover force", CTL_CMD_SWITCHOVER, 1},
+    {"maintenance on", CTL_CMD_MAINTENANCE_ON, 0},
+    {"maintenance on force", CTL_CMD_MAINTENANCE_ON, 1},
+    {"maintenance off", CTL_CMD_MAINTENANCE_OFF, 0},
 };
 
 static int
@@ -34,6 +40,7 @@ match(const char *line, size_t n, struct ctl_request *req)
 		if (strlen(commands[i].line) == n &&
 		    memcmp(line, commands[i].line, n) == 0) {
 			req->cmd = commands[i].cmd;
+			req->force = commands[i].force;
 			return 1;
 		}
 	}
@@ -81,7 +88,8 @@ ctl_format_request(const struct ctl_request *req, char *buf, size_t len)
 	int n;
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (commands[i].cmd == req->cmd)
+		if (commands[i].cmd == req->cmd &&
+		    commands[i].force == (req->force != 0))
 			line = commands[i].line;
 	n = snprintf(buf, len, "%s\n", line);
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;

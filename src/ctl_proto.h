@@ -5,7 +5,8 @@
  *
  * Request: one line of printable ASCII, words separated by single spaces,
  * ended by "\n", at most CTL_REQUEST_MAX bytes with the newline:
- *   status | status json | metrics
+ *   status | status json | metrics | switchover [force]
+ *   | maintenance on [force] | maintenance off
  * Answer: "OK <length>\n" or "ERR <length>\n", then exactly <length> bytes
  * of body (the text, the JSON, the exposition, or the error message), then
  * the server closes the connection.
@@ -23,10 +24,14 @@ enum ctl_command {
 	CTL_CMD_STATUS,
 	CTL_CMD_STATUS_JSON,
 	CTL_CMD_METRICS,
+	CTL_CMD_SWITCHOVER,
+	CTL_CMD_MAINTENANCE_ON,
+	CTL_CMD_MAINTENANCE_OFF,
 };
 
 struct ctl_request {
 	enum ctl_command cmd;
+	int force; /* switchover, maintenance on: --force */
 };
 
 enum ctl_parse {

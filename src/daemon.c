@@ -76,6 +76,7 @@ struct daemon {
 };
 
 static void feed(struct daemon *d, const struct elect_event *ev);
+static void api_sync(struct daemon *d);
 
 int
 daemon_check_config(const struct daemon_options *opt)
@@ -106,6 +107,7 @@ got_owner(void *arg, enum resource_owner owner, const char *detail)
 		.detail = detail,
 	};
 
+	api_sync(d);
 	feed(d, &ev);
 }
 
@@ -131,6 +133,7 @@ got_acquired(void *arg, int rc, const char *detail)
 			   " ms after the takeover decision",
 			   d->last_acquire_ms);
 	}
+	api_sync(d);
 	feed(d, &ev);
 }
 
@@ -251,6 +254,25 @@ on_elect_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	struct daemon *d = w->data;
 	struct elect_event ev = {.type = ELECT_EV_TICK};
 
+	api_sync(d);
+	feed(d, &ev);
+}
+
+/*
+ * Before an EC2 answer or a timer reaches the election, tell it when this
+ * node's use of the EC2 API changed (its heartbeats say so), so that the
+ * step sees it: a start-up decision must not prefer a node without
+ * credentials.
+ */
+static void
+api_sync(struct daemon *d)
+{
+	char why[600] = "";
+	int ok = resource_setup_api_usable(d->res, why, sizeof(why));
+	struct elect_event ev = {.type = ELECT_EV_API, .ok = ok, .detail = why};
+
+	if (ok != elect_api_down(&d->el))
+		return;
 	feed(d, &ev);
 }
 
@@ -279,7 +301,15 @@ link_fill(void *arg, struct wire_msg *m)
 	m->priority = (uint8_t)d->cfg.nodes[d->cfg.self].priority;
 	m->eligible = (uint8_t)elect_eligible(&d->el);
 	m->term = elect_term(&d->el);
-	m->flags = role == ELECT_ACTIVE ? WIRE_FLAG_HOLDS : 0;
+	m->flags = 0;
+	if (elect_holds(&d->el))
+		m->flags |= WIRE_FLAG_HOLDS;
+	if (elect_maintenance(&d->el))
+		m->flags |= WIRE_FLAG_MAINTENANCE;
+	if (elect_handing_over(&d->el))
+		m->flags |= WIRE_FLAG_HANDOVER;
+	if (elect_api_down(&d->el))
+		m->flags |= WIRE_FLAG_NO_API;
 	util_strlcpy(m->instance_id, resource_setup_self_instance(d->res),
 		     sizeof(m->instance_id));
 }
@@ -510,6 +540,7 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->priority = c->nodes[c->self].priority;
 	s->healthy = elect_eligible(&d->el);
 	s->guarded = elect_guarded(&d->el);
+	s->maintenance = elect_maintenance(&d->el);
 	s->reason = elect_last_reason(&d->el);
 	s->peer_name = c->nodes[c->peer].name;
 	s->peer_known = elect_peer_state(&d->el, now) != ELECT_PEER_UNKNOWN;
@@ -517,6 +548,7 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->peer_state = elect_peer(&d->el)->role;
 	s->peer_priority = elect_peer(&d->el)->priority;
 	s->peer_healthy = elect_peer(&d->el)->eligible;
+	s->peer_maintenance = elect_peer(&d->el)->maintenance;
 	s->peer_term = elect_peer(&d->el)->term;
 	s->nlinks = d->links_open ? d->links.nlinks : 0;
 	for (unsigned i = 0; i < s->nlinks; i++) {
@@ -540,6 +572,74 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	       sizeof(s->transitions_to));
 	s->failovers = d->failovers;
 	s->last_failover_ms = d->last_acquire_ms;
+}
+
+/* A ctl answer: the text and a newline, malloc'd. */
+static int
+answer_text(const char *text, char **body, size_t *len)
+{
+	size_t n = strlen(text);
+
+	*body = malloc(n + 2);
+	if (*body == NULL)
+		return -1;
+	memcpy(*body, text, n);
+	(*body)[n] = '\n';
+	(*body)[n + 1] = '\0';
+	*len = n + 1;
+	return 0;
+}
+
+/*
+ * switchover, maintenance: the election decides (and may refuse); its line
+ * is the answer. The maintenance flag is written to the state directory
+ * once the election took it, so a restart keeps what the operator saw.
+ */
+static int
+operator_request(struct daemon *d, const struct ctl_request *req, char **body,
+		 size_t *len)
+{
+	struct elect_event ev = {.force = req->force};
+	struct elect_actions a;
+	char err[PATH_MAX + 160], text[ELECT_REASON_MAX + sizeof(err) + 64];
+	uint64_t now = util_now_ms();
+	struct statefile next = d->state;
+
+	if (d->stopping)
+		return answer_text("refused: the daemon is stopping", body,
+				   len) == 0 ? 0 : -1;
+	ev.type = req->cmd == CTL_CMD_SWITCHOVER ? ELECT_EV_SWITCHOVER
+						 : ELECT_EV_MAINTENANCE;
+	ev.ok = req->cmd == CTL_CMD_MAINTENANCE_ON;
+	if (ev.type == ELECT_EV_MAINTENANCE && !d->state_ok) {
+		snprintf(text, sizeof(text),
+			 "maintenance refused: the state directory %s is not "
+			 "usable (see the start-up log), so the flag would not "
+			 "survive a restart",
+			 d->opt->state_dir);
+		return answer_text(text, body, len) == 0 ? 0 : -1;
+	}
+	elect_step(&d->el, &ev, now, &a);
+	snprintf(text, sizeof(text), "%s", a.reason);
+	next.maintenance = elect_maintenance(&d->el);
+	if (ev.type == ELECT_EV_MAINTENANCE &&
+	    next.maintenance != d->state.maintenance) {
+		if (statefile_save(d->opt->state_dir, &next, err,
+				   sizeof(err)) == -1) {
+			log_err("maintenance %s: not saved: %s",
+				next.maintenance ? "on" : "off", err);
+			snprintf(text, sizeof(text),
+				 "%s; NOT SAVED, a restart forgets it: %s",
+				 a.reason, err);
+		} else {
+			d->state = next;
+		}
+	}
+	apply(d, &a, now);
+	elect_schedule(d, now);
+	if (answer_text(text, body, len) == -1)
+		return -1;
+	return a.refused ? 0 : 1;
 }
 
 /*
@@ -569,6 +669,10 @@ on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
 	case CTL_CMD_METRICS:
 		status_fill(d, &snap);
 		return status_metrics(&snap, body, len) == 0 ? 1 : -1;
+	case CTL_CMD_SWITCHOVER:
+	case CTL_CMD_MAINTENANCE_ON:
+	case CTL_CMD_MAINTENANCE_OFF:
+		return operator_request(d, req, body, len);
 	}
 	dump_sources_of(d, &src);
 	return dump_text(&src, body, len) == 0 ? 1 : -1;
@@ -650,6 +754,11 @@ modules_open(struct daemon *d)
 		return -1;
 	}
 	elect_map_params(&ep, &d->cfg);
+	ep.start_maintenance = d->state.maintenance;
+	if (d->state.maintenance)
+		log_notice("maintenance is on (from %s): this node will not "
+			   "take over; `eipfloatd maintenance off` ends it",
+			   d->opt->state_dir);
 	elect_init(&d->el, &ep, util_now_ms());
 	ev_timer_init(&d->elect_timer, on_elect_timer, 0., 0.);
 	d->elect_timer.data = d;

@@ -82,6 +82,8 @@ struct ec2_ctx {
 	struct ec2_counters counters[EC2_NACTIONS];
 	struct backoff_quota quota;
 	int64_t clock_offset_s; /* EC2's clock minus ours, from its Date */
+	int api_down;		/* see ec2_api_usable() */
+	char api_why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 200];
 	struct log_ratelimit retry_log;
 	/* Scratch for signing; wiped after each use (it holds the token). */
 	struct sigv4_result sig;
@@ -216,6 +218,19 @@ ec2_free(struct ec2_ctx *ctx)
 	free(ctx);
 }
 
+/* The call's failure says the API cannot be used from here: remember why. */
+static void
+api_unusable(struct ec2_call *call)
+{
+	struct ec2_ctx *ctx = call->ctx;
+	char why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 4];
+
+	ec2_failure_text(call->res.code, call->res.message, why, sizeof(why));
+	ctx->api_down = 1;
+	snprintf(ctx->api_why, sizeof(ctx->api_why), "%s: %s", call->label,
+		 why);
+}
+
 /* The call's end: counters, then the callback, which may free anything. */
 static void
 deliver(struct ec2_call *call, int rc)
@@ -229,6 +244,7 @@ deliver(struct ec2_call *call, int rc)
 	call->res.elapsed_ms = util_now_ms() - call->started_ms;
 	if (rc == 0) {
 		c->ok++;
+		ctx->api_down = 0;
 		backoff_quota_refund(&ctx->quota, call->quota_cost);
 		if (call->attempts > 1)
 			log_summary_end(&ctx->retry_log, LOG_LEVEL_WARNING,
@@ -238,6 +254,8 @@ deliver(struct ec2_call *call, int rc)
 			  call->attempts, call->attempts == 1 ? "" : "s");
 	} else {
 		c->failed++;
+		if (ec2_unusable_code(call->res.code))
+			api_unusable(call);
 	}
 	call_unlink(call);
 	call->in_cb = 1;
@@ -264,6 +282,10 @@ attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
 	int role = creds_current_source(ctx->creds) == CREDS_IMDS;
 	char of[24] = "", why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 4];
 
+	/* Known before the call gives up: the takeover may be cancelled. */
+	if (strcmp(call->res.code, "NoCredentials") == 0 ||
+	    (strcmp(call->res.code, "Transport") == 0 && call->attempts >= 3))
+		api_unusable(call);
 	ec2_failure_text(call->res.code, call->res.message, why, sizeof(why));
 	switch (ec2_next_step(&call->policy, cls, call->attempts, elapsed, wait,
 			      role, call->refreshed)) {
@@ -280,6 +302,16 @@ attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
 		loop_defer_soon(&call->attempt);
 		return;
 	case EC2_NEXT_RETRY:
+		/*
+		 * Nothing was sent (no credentials, no request): the quota
+		 * guards the account's request budget, which this attempt
+		 * did not touch; the attempt limit still bounds it.
+		 */
+		if (strcmp(call->res.code, "NoCredentials") == 0 ||
+		    strcmp(call->res.code, "RequestFailed") == 0) {
+			call->quota_cost = 0;
+			break;
+		}
 		call->quota_cost = backoff_quota_take(&ctx->quota,
 						      call->timed_out);
 		if (call->quota_cost != 0)
@@ -679,6 +711,11 @@ ec2_dump(const struct ec2_ctx *ctx, FILE *out)
 	fprintf(out, "ec2 clock offset %+lld s, retry quota %u/%u\n",
 		(long long)ctx->clock_offset_s, ctx->quota.tokens,
 		ctx->quota.max);
+	if (ctx->api_down)
+		fprintf(out, "ec2 api: cannot use it from this node: %s\n",
+			ctx->api_why);
+	else
+		fprintf(out, "ec2 api: usable\n");
 	for (a = 0; a < EC2_NACTIONS; a++)
 		fprintf(out, "ec2 %s ok=%lu retried=%lu failed=%lu\n",
 			ec2_action_name((enum ec2_action)a),
@@ -696,4 +733,13 @@ unsigned
 ec2_retry_quota(const struct ec2_ctx *ctx)
 {
 	return ctx->quota.tokens;
+}
+
+int
+ec2_api_usable(const struct ec2_ctx *ctx, char *why, size_t len)
+{
+	if (!ctx->api_down)
+		return 1;
+	util_strlcpy(why, ctx->api_why, len);
+	return 0;
 }

@@ -112,6 +112,13 @@ const struct ec2_counters *ec2_get_counters(const struct ec2_ctx *ctx,
 int64_t ec2_clock_offset_s(const struct ec2_ctx *ctx);
 /* Tokens left in the retry quota (BACKOFF_QUOTA_TOKENS when full). */
 unsigned ec2_retry_quota(const struct ec2_ctx *ctx);
+/*
+ * 1 unless the last word on using the API from this node was a failure of
+ * ec2_unusable_code() (a call that gave up with one, a NoCredentials
+ * attempt, or three transport failures in one call); then 0 and why. The
+ * next successful call makes it 1 again.
+ */
+int ec2_api_usable(const struct ec2_ctx *ctx, char *why, size_t len);
 
 /* One line per action: "ec2 AssociateAddress ok=3 retried=1 failed=0". */
 void ec2_dump(const struct ec2_ctx *ctx, FILE *out);

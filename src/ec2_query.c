@@ -188,6 +188,18 @@ ec2_skew_check(const char *date, const char *code, int64_t local_s,
 	return EC2_SKEW_KEEP;
 }
 
+int
+ec2_unusable_code(const char *code)
+{
+	static const char *const unusable[] = {
+	    "Transport",	  "NoCredentials",	   "UnauthorizedOperation",
+	    "AuthFailure",	  "InvalidClientTokenId", "ExpiredToken",
+	    "ExpiredTokenException", "InvalidToken",	   "OptInRequired",
+	    "Blocked",		  NULL};
+
+	return code != NULL && in_list(code, unusable);
+}
+
 void
 ec2_policy_read(struct backoff_policy *p)
 {

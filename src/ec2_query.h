@@ -49,6 +49,13 @@ void ec2_failure_text(const char *code, const char *message, char *buf,
 		      size_t len);
 
 /*
+ * A failure that says this node cannot use the EC2 API at all (no answer,
+ * no credentials, credentials or permissions EC2 refuses), as opposed to
+ * one EC2 may answer differently next time (throttling, 5xx, not found).
+ */
+int ec2_unusable_code(const char *code);
+
+/*
  * Reads: 3 attempts. Writes from the election: EC2_WRITE_ATTEMPTS, about
  * 40 s of capped backoff; the election's acquire_timeout_ms usually ends
  * them first (it cancels), the limit bounds a write nobody cancels.

@@ -12,9 +12,15 @@
  *   never acquires at start-up; it keeps the EIP it already holds (no API
  *   call) unless a healthy peer is there to take it.
  * - "Should be active" between two alive nodes that are both not ACTIVE:
- *   healthy beats unhealthy (a FAULT node counts as unhealthy), then higher
- *   priority, then the lower name (strcmp). Both nodes compute it from the
- *   same heartbeats, so exactly one of them takes over.
+ *   healthy beats unhealthy (a FAULT node counts as unhealthy), then a node
+ *   that can use the EC2 API beats one whose heartbeats say it cannot (no
+ *   credentials, no route), then higher priority, then the lower name
+ *   (strcmp). Both nodes compute it from the same heartbeats, so exactly
+ *   one of them takes over. A peer that cannot use the API is not handed
+ *   the EIP (health yield, failback) and does not stop a FAULT node's
+ *   retries; a node that cannot use it still takes over from a silent peer.
+ *   A STANDBY that cannot use it verifies every monitor interval, to learn
+ *   when it can again.
  * - Two ACTIVE nodes with equal terms ask EC2 first (VERIFY) and decide on
  *   the fresh answer; a remembered owner may be stale on one of them.
  * - Failures: each failed acquisition counts once, whether AssociateAddress
@@ -45,6 +51,18 @@
  *   STANDBY (its standby hook runs) without touching the EIP; nothing
  *   happens afterwards.
  * - A LEAVE ends that peer incarnation: its late heartbeats are ignored.
+ * - Maintenance (the operator's flag): the node never becomes ACTIVE, and
+ *   says so in its heartbeats (not eligible, flag MAINTENANCE). An ACTIVE
+ *   node put into maintenance hands over as a switchover does; with
+ *   --force and no peer able to take over it steps down without an API
+ *   call, leaving the EIP where it is.
+ * - Switchover: the ACTIVE node does not step down first; it sets HANDOVER
+ *   in its heartbeats, the healthy STANDBY takes over (one acquisition,
+ *   term + 1) and the old ACTIVE steps down when it hears the peer ACTIVE
+ *   with the higher term and HOLDS (acquisition done), so there is always
+ *   an ACTIVE node, and the old one's standby hook runs after the move. Asked
+ * on the STANDBY, the STANDBY takes over at once. A request the peer has not
+ *   answered within HANDOVER_TIMEOUTS * timeout_ms lapses.
  */
 #include "elect.h"
 
@@ -53,6 +71,7 @@
 #include <string.h>
 
 #define ULL(x) ((unsigned long long)(x))
+#define HANDOVER_TIMEOUTS 3 /* a switchover lapses after 3 * timeout_ms */
 #define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
 
 const char *
@@ -112,6 +131,7 @@ elect_init(struct elect_state *st, const struct elect_params *cfg, uint64_t now)
 	st->since = now;
 	st->started_at = now;
 	st->eligible = !cfg->start_unhealthy;
+	st->maintenance = cfg->start_maintenance != 0;
 	st->owner = ELECT_OWNER_UNKNOWN;
 	st->peer_state = ELECT_PEER_UNKNOWN;
 	st->acq = ELECT_ACQ_IDLE;
@@ -139,11 +159,19 @@ alive(const struct elect_state *st, uint64_t now)
 	       now - st->peer_last < st->params.timeout_ms;
 }
 
-/* The peer could hold the EIP well: healthy and not in FAULT. */
+/* This node may be ACTIVE: healthy and not in maintenance. */
+static int
+usable(const struct elect_state *st)
+{
+	return st->eligible && !st->maintenance;
+}
+
+/* The peer could hold the EIP well: healthy, not in FAULT or maintenance. */
 static int
 peer_healthy(const struct elect_state *st)
 {
-	return st->peer.eligible && st->peer.role != ELECT_FAULT;
+	return st->peer.eligible && st->peer.role != ELECT_FAULT &&
+	       !st->peer.maintenance;
 }
 
 static unsigned
@@ -162,12 +190,21 @@ wins_on_priority(const struct elect_state *st)
 	return strcmp(st->params.self_name, st->params.peer_name) < 0;
 }
 
+/* The peer could also move the EIP: healthy, and able to use EC2. */
+static int
+peer_capable(const struct elect_state *st)
+{
+	return peer_healthy(st) && !st->peer.no_api;
+}
+
 /* Between two alive nodes not ACTIVE, which one should be? */
 static int
 self_better(const struct elect_state *st)
 {
-	if (st->eligible != peer_healthy(st))
-		return st->eligible;
+	if (usable(st) != peer_healthy(st))
+		return usable(st);
+	if (st->api_down != st->peer.no_api)
+		return !st->api_down;
 	return wins_on_priority(st);
 }
 
@@ -178,13 +215,21 @@ precedence(const struct elect_state *st, char *buf, size_t len)
 	const char *pn = st->params.peer_name;
 	unsigned sp = st->params.self_priority, pp = st->peer.priority;
 
-	if (st->eligible != peer_healthy(st)) {
-		if (st->eligible)
+	if (usable(st) != peer_healthy(st)) {
+		if (usable(st))
 			snprintf(buf, len, "%s is %s", pn,
 				 st->peer.role == ELECT_FAULT ? "in FAULT"
+				 : st->peer.maintenance	      ? "in maintenance"
 							      : "unhealthy");
 		else
-			snprintf(buf, len, "this node is unhealthy");
+			snprintf(buf, len, "this node is %s",
+				 st->maintenance ? "in maintenance"
+						 : "unhealthy");
+	} else if (st->api_down != st->peer.no_api) {
+		if (st->api_down)
+			snprintf(buf, len, "this node cannot use the EC2 API");
+		else
+			snprintf(buf, len, "%s cannot use the EC2 API", pn);
 	} else if (sp != pp) {
 		snprintf(buf, len, "priority %u %s %u", sp, sp > pp ? ">" : "<",
 			 pp);
@@ -248,14 +293,14 @@ static int
 can_hand_over(const struct elect_state *st, uint64_t now)
 {
 	return alive(st, now) && st->peer.role == ELECT_STANDBY &&
-	       peer_healthy(st);
+	       peer_capable(st);
 }
 
 /* When a failback yield becomes due; UINT64_MAX when it does not apply. */
 static uint64_t
 failback_at(const struct elect_state *st)
 {
-	if (!st->params.failback || !st->peer_ok ||
+	if (!st->params.failback || !st->peer_ok || st->peer.no_api ||
 	    st->peer.role != ELECT_STANDBY ||
 	    st->peer.priority <= st->params.self_priority)
 		return UINT64_MAX;
@@ -334,6 +379,7 @@ change(struct elect_state *st, enum elect_role to, uint64_t now,
 	st->reeval = 1;
 	st->guarded = 0;
 	st->held_in_role = 0;
+	st->handover_at = 0;
 	st->contest = ELECT_CONTEST_NONE;
 	st->contest_done = 0;
 	st->next_check = now + st->params.monitor_interval_ms;
@@ -421,6 +467,8 @@ stay_text(const struct elect_state *st)
 	case ELECT_STARTING:
 		return "";
 	case ELECT_STANDBY:
+		if (st->maintenance)
+			return "; not taking over: in maintenance";
 		if (!st->eligible)
 			return "; not taking over: health check failing";
 		if (st->guarded)
@@ -456,6 +504,11 @@ eval_starting(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		return;
 	ow = owner_text(st, st->owner, ob, sizeof(ob));
 
+	if (st->maintenance) {
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_NOTICE,
+		       "in maintenance: never taking over (EIP %s)", ow);
+		return;
+	}
 	if (st->owner == ELECT_OWNER_SELF) {
 		if (!st->eligible && up && peer_healthy(st)) {
 			change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
@@ -515,7 +568,7 @@ eval_standby(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	const char *pn = st->params.peer_name;
 	char pb[ELECT_NAME_MAX * 2 + 48];
 
-	if (!st->eligible)
+	if (!usable(st))
 		return;
 	if (!alive(st, now)) {
 		char gb[ELECT_REASON_MAX];
@@ -545,10 +598,37 @@ eval_standby(struct elect_state *st, uint64_t now, struct elect_actions *out)
 				  "ACTIVE, this node takes precedence (%s)",
 				  pn, pb);
 		break;
-	case ELECT_STARTING:
 	case ELECT_ACTIVE:
+		if (st->peer.handover && !st->api_down)
+			take_over(st, now, out,
+				  "switchover: peer %s (term %llu) asked this "
+				  "node to take over",
+				  pn, ULL(st->peer.term));
+		break;
+	case ELECT_STARTING:
 		break;
 	}
+}
+
+/* Ask the peer to take over (switchover, maintenance): HANDOVER flag. */
+static void
+hand_over(struct elect_state *st, uint64_t now, struct elect_actions *out,
+	  const char *why)
+{
+	st->handover_at = now;
+	out->flags |= ELECT_ACT_SEND;
+	note(out, ELECT_LEVEL_NOTICE,
+	     "%s: asking peer %s to take over; staying ACTIVE until it is", why,
+	     st->params.peer_name);
+}
+
+static uint64_t
+handover_deadline(const struct elect_state *st)
+{
+	if (st->handover_at == 0)
+		return UINT64_MAX;
+	return st->handover_at +
+	       (uint64_t)HANDOVER_TIMEOUTS * st->params.timeout_ms;
 }
 
 /* Rules 2 and 6: the only reasons an ACTIVE node hands over by itself. */
@@ -557,8 +637,21 @@ eval_active(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
 	const char *pn = st->params.peer_name;
 
+	if (now >= handover_deadline(st)) {
+		st->handover_at = 0;
+		note(out, ELECT_LEVEL_WARNING,
+		     "switchover: peer %s did not take over within %llu ms: "
+		     "staying ACTIVE",
+		     pn,
+		     ULL((uint64_t)HANDOVER_TIMEOUTS * st->params.timeout_ms));
+	}
 	if (!alive(st, now) || st->peer.role != ELECT_STANDBY)
 		return;
+	if (st->maintenance) {
+		if (st->handover_at == 0 && can_hand_over(st, now))
+			hand_over(st, now, out, "in maintenance");
+		return;
+	}
 	if (!st->eligible && can_hand_over(st, now)) {
 		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 		       "health check failing and peer %s is healthy: handing "
@@ -652,7 +745,7 @@ on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	case ELECT_STARTING:
 		break;
 	case ELECT_STANDBY:
-		if (!st->guarded)
+		if (!st->guarded && !st->api_down)
 			break;
 		st->next_check = now + st->params.monitor_interval_ms;
 		out->flags |= ELECT_ACT_VERIFY;
@@ -666,13 +759,17 @@ on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		st->next_check = now + st->params.monitor_interval_ms;
 		if (st->acq == ELECT_ACQ_IN_FLIGHT)
 			break;
-		if (alive(st, now) && peer_healthy(st))
+		if (alive(st, now) && peer_capable(st))
 			break; /* it will take over; do not race it */
+		if (st->maintenance)
+			break; /* never takes over */
 		acquire(st, out);
 		note(out, ELECT_LEVEL_NOTICE,
 		     "FAULT: retrying the acquisition (peer %s %s)",
 		     st->params.peer_name,
-		     alive(st, now) ? "cannot take over" : "not alive");
+		     !alive(st, now)	  ? "not alive"
+		     : st->peer.no_api ? "cannot use the EC2 API"
+				       : "cannot take over");
 		break;
 	}
 }
@@ -704,10 +801,33 @@ contest(struct elect_state *st, uint64_t now, struct elect_actions *out)
 
 	if (st->contest != ELECT_CONTEST_NONE)
 		return; /* our VERIFY is on its way */
+	if (p->handover && p->term < st->term)
+		return; /* it asked us to take over: it steps down once we hold
+			 */
 	if (st->contest_done && st->contest_incarnation == p->incarnation &&
 	    st->contest_term == p->term &&
 	    now - st->contest_at < st->params.monitor_interval_ms)
 		return; /* decided already; it has not heard us yet */
+	if (p->term > st->term && st->handover_at == 0 && !p->holds &&
+	    st->peer_prev_role == ELECT_STANDBY) {
+		/* A switchover asked on the peer: the same wait as ours. */
+		st->handover_at = now;
+		note(out, ELECT_LEVEL_NOTICE,
+		     "peer %s took over from STANDBY (term %llu > %llu): "
+		     "staying ACTIVE until its acquisition is done",
+		     pn, ULL(p->term), ULL(st->term));
+		return;
+	}
+	if (p->term > st->term && st->handover_at != 0) {
+		/* Stay ACTIVE through the peer's API call: never no ACTIVE. */
+		if (!p->holds)
+			return;
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_NOTICE,
+		       "switchover: peer %s is ACTIVE with term %llu and holds "
+		       "the resources: stepping down without API call",
+		       pn, ULL(p->term));
+		return;
+	}
 	if (p->term > st->term) {
 		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
 		       "peer %s is also ACTIVE with a higher term (%llu > "
@@ -784,7 +904,14 @@ on_heartbeat(struct elect_state *st, const struct elect_peer_info *p,
 		st->contest_done = 0;
 	}
 
-	ok = p->eligible && p->role != ELECT_FAULT;
+	if (p->no_api != st->peer.no_api && st->peer_state != ELECT_PEER_UNKNOWN)
+		note(out, ELECT_LEVEL_NOTICE,
+		     p->no_api ? "peer %s cannot use the EC2 API: not handing "
+				 "it the EIP while this node can"
+			       : "peer %s can use the EC2 API again",
+		     pn);
+	ok = p->eligible && p->role != ELECT_FAULT && !p->maintenance &&
+	     !p->no_api;
 	if (!ok)
 		st->peer_ok = 0;
 	else if (!st->peer_ok || !was_up) {
@@ -998,7 +1125,7 @@ on_owner(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 		active_answer(st, ev->owner, ev->detail, now, out);
 		break;
 	case ELECT_FAULT:
-		if (ev->owner == ELECT_OWNER_SELF &&
+		if (ev->owner == ELECT_OWNER_SELF && !st->maintenance &&
 		    !(alive(st, now) && st->peer.role == ELECT_ACTIVE)) {
 			activate_held(st, now, out,
 				      "EIP verified on this instance again");
@@ -1043,8 +1170,12 @@ on_acquired(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	case ELECT_STANDBY:
 		break;
 	case ELECT_ACTIVE:
-		if (ev->ok)
+		if (ev->ok) {
+			/* An ACTIVE peer handing over waits for our HOLDS. */
+			if (alive(st, now) && st->peer.role == ELECT_ACTIVE)
+				out->flags |= ELECT_ACT_SEND;
 			break;
+		}
 		st->failures++;
 		if (st->failures >= threshold(st)) {
 			char what[ELECT_REASON_MAX];
@@ -1136,6 +1267,28 @@ on_health(struct elect_state *st, int eligible, uint64_t now,
 	}
 }
 
+/* This node learnt whether it can use the EC2 API; the peer hears it. */
+static void
+on_api(struct elect_state *st, const struct elect_event *ev,
+       struct elect_actions *out)
+{
+	int down = !ev->ok;
+
+	if (down == st->api_down)
+		return;
+	st->api_down = down;
+	out->flags |= ELECT_ACT_SEND;
+	if (down)
+		note(out, ELECT_LEVEL_WARNING,
+		     "this node cannot use the EC2 API (peer %s is preferred "
+		     "while it can; heartbeats say so): %s",
+		     st->params.peer_name,
+		     ev->detail ? ev->detail : "no detail");
+	else
+		note(out, ELECT_LEVEL_NOTICE,
+		     "this node can use the EC2 API again");
+}
+
 static void
 on_shutdown(struct elect_state *st, uint64_t now, struct elect_actions *out)
 {
@@ -1158,6 +1311,178 @@ on_shutdown(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	}
 	out->flags |= ELECT_ACT_LEAVE;
 	st->reeval = 0;
+}
+
+/* ---- the operator's requests ---- */
+
+static void refuse(struct elect_actions *out, const char *fmt, ...)
+    PRINTF_LIKE(2, 3);
+
+/* The answer to a request that is not carried out: nothing changes. */
+static void
+refuse(struct elect_actions *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->refused = 1;
+	out->level = ELECT_LEVEL_NOTICE;
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Why the peer cannot take over now ("" when it can): not heard, in
+ * maintenance, in FAULT, unhealthy, or not STANDBY. The refusals that
+ * --force skips.
+ */
+static const char *
+peer_unable(const struct elect_state *st, uint64_t now, char *buf, size_t len)
+{
+	const char *pn = st->params.peer_name;
+
+	if (!alive(st, now))
+		return gone_text(st, now, buf, len);
+	if (st->peer.maintenance)
+		snprintf(buf, len, "peer %s is in maintenance", pn);
+	else if (st->peer.role == ELECT_FAULT)
+		snprintf(buf, len, "peer %s is in FAULT", pn);
+	else if (!st->peer.eligible)
+		snprintf(buf, len,
+			 "peer %s is unhealthy (health check failing)", pn);
+	else if (st->peer.no_api)
+		snprintf(buf, len, "peer %s cannot use the EC2 API", pn);
+	else if (st->peer.role != ELECT_STANDBY)
+		snprintf(buf, len, "peer %s is %s, not STANDBY", pn,
+			 elect_role_name(st->peer.role));
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+static void
+on_maintenance(struct elect_state *st, const struct elect_event *ev,
+	       uint64_t now, struct elect_actions *out)
+{
+	char why[ELECT_REASON_MAX];
+
+	if (!ev->ok) {
+		if (st->maintenance) {
+			st->maintenance = 0;
+			out->flags |= ELECT_ACT_SEND;
+		}
+		note(out, ELECT_LEVEL_NOTICE,
+		     "maintenance off: this node may take over again");
+		return;
+	}
+	if (st->role != ELECT_ACTIVE || st->maintenance) {
+		st->maintenance = 1;
+		out->flags |= ELECT_ACT_SEND;
+		note(out, ELECT_LEVEL_NOTICE,
+		     "maintenance on: this node will not take over%s",
+		     st->role == ELECT_FAULT ? " (no more FAULT retries)" : "");
+		return;
+	}
+	peer_unable(st, now, why, sizeof(why));
+	if (why[0] == '\0') {
+		st->maintenance = 1;
+		hand_over(st, now, out, "maintenance on");
+		return;
+	}
+	if (!ev->force) {
+		refuse(out,
+		       "maintenance refused: this node is ACTIVE and %s, so "
+		       "nobody could take over (--force steps down anyway, "
+		       "leaving the EIP on this instance)",
+		       why);
+		return;
+	}
+	st->maintenance = 1;
+	change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
+	       "maintenance on (forced) and %s: stepping down without API "
+	       "call, the EIP stays on this instance",
+	       why);
+}
+
+static void
+on_switchover(struct elect_state *st, const struct elect_event *ev,
+	      uint64_t now, struct elect_actions *out)
+{
+	const char *pn = st->params.peer_name;
+	char why[ELECT_REASON_MAX];
+
+	switch (st->role) {
+	case ELECT_STARTING:
+	case ELECT_FAULT:
+		refuse(out, "switchover refused: this node is %s",
+		       st->role == ELECT_FAULT ? "in FAULT" : "STARTING");
+		return;
+	case ELECT_ACTIVE:
+		if (st->handover_at != 0) {
+			refuse(out,
+			       "switchover refused: a switchover is already in "
+			       "progress (peer %s asked %llu ms ago)",
+			       pn, ULL(now - st->handover_at));
+			return;
+		}
+		if (st->acq == ELECT_ACQ_IN_FLIGHT ||
+		    (alive(st, now) && st->peer.role == ELECT_ACTIVE)) {
+			refuse(out,
+			       "switchover refused: a takeover is in progress "
+			       "(%s)",
+			       st->acq == ELECT_ACQ_IN_FLIGHT
+				   ? "this node's acquisition is in flight"
+				   : "both nodes are ACTIVE");
+			return;
+		}
+		peer_unable(st, now, why, sizeof(why));
+		if (!alive(st, now) || (why[0] && !ev->force)) {
+			refuse(out, "switchover refused: %s%s", why,
+			       alive(st, now) ? " (--force to ask anyway)"
+					      : "");
+			return;
+		}
+		hand_over(st, now, out, "switchover");
+		return;
+	case ELECT_STANDBY:
+		break;
+	}
+	if (alive(st, now) && st->peer.role == ELECT_ACTIVE &&
+	    (st->peer.handover || !st->peer.holds)) {
+		refuse(out,
+		       "switchover refused: a switchover is already in "
+		       "progress (peer %s %s)",
+		       pn,
+		       st->peer.handover ? "is handing over to this node"
+					 : "has not finished its acquisition");
+		return;
+	}
+	if (st->maintenance || !st->eligible) {
+		refuse(out, "switchover refused: this node is %s",
+		       st->maintenance
+			   ? "in maintenance (maintenance off first)"
+			   : "unhealthy (health check failing)");
+		return;
+	}
+	if (st->api_down && !ev->force) {
+		refuse(out, "switchover refused: this node cannot use the EC2 "
+			    "API (--force takes over anyway)");
+		return;
+	}
+	if (!ev->force && !(alive(st, now) && st->peer.role == ELECT_ACTIVE)) {
+		if (alive(st, now))
+			snprintf(why, sizeof(why), "peer %s is %s, not ACTIVE",
+				 pn, elect_role_name(st->peer.role));
+		else
+			gone_text(st, now, why, sizeof(why));
+		refuse(out,
+		       "switchover refused: %s (--force takes over anyway)",
+		       why);
+		return;
+	}
+	take_over(
+	    st, now, out, "switchover asked on this node (peer %s %s)", pn,
+	    alive(st, now) ? elect_role_name(st->peer.role) : "not heard");
 }
 
 void
@@ -1199,14 +1524,23 @@ elect_step(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 	case ELECT_EV_HEALTH:
 		on_health(st, ev->ok, now, out);
 		break;
+	case ELECT_EV_API:
+		on_api(st, ev, out);
+		break;
 	case ELECT_EV_RESOURCES:
 		on_resources(st, out);
 		break;
 	case ELECT_EV_SHUTDOWN:
 		on_shutdown(st, now, out);
 		return;
+	case ELECT_EV_MAINTENANCE:
+		on_maintenance(st, ev, now, out);
+		break;
+	case ELECT_EV_SWITCHOVER:
+		on_switchover(st, ev, now, out);
+		break;
 	}
-	if (out->from == out->to)
+	if (out->from == out->to && !out->refused)
 		evaluate(st, now, out);
 	arm_acquire_deadline(st, now);
 }
@@ -1241,6 +1575,7 @@ elect_next_deadline(const struct elect_state *st, uint64_t now)
 	case ELECT_ACTIVE:
 		d = min64(d, st->next_check);
 		d = min64(d, failback_at(st));
+		d = min64(d, handover_deadline(st));
 		break;
 	case ELECT_FAULT:
 		d = min64(d, st->next_check);
@@ -1273,6 +1608,31 @@ int
 elect_eligible(const struct elect_state *st)
 {
 	return st->eligible;
+}
+
+int
+elect_api_down(const struct elect_state *st)
+{
+	return st->api_down;
+}
+
+int
+elect_maintenance(const struct elect_state *st)
+{
+	return st->maintenance;
+}
+
+int
+elect_handing_over(const struct elect_state *st)
+{
+	return st->role == ELECT_ACTIVE && st->handover_at != 0;
+}
+
+int
+elect_holds(const struct elect_state *st)
+{
+	return st->role == ELECT_ACTIVE &&
+	       (st->acq == ELECT_ACQ_UNCONFIRMED || st->acq == ELECT_ACQ_HELD);
 }
 
 int
@@ -1344,6 +1704,14 @@ owner_line(const struct elect_state *st, uint64_t now, char *buf, size_t len)
 	return buf;
 }
 
+static const char *
+peer_health_text(const struct elect_peer_info *p)
+{
+	if (p->maintenance)
+		return "in maintenance";
+	return p->eligible ? "healthy" : "unhealthy";
+}
+
 void
 elect_summary(const struct elect_state *st, uint64_t now, char *buf, size_t len)
 {
@@ -1354,19 +1722,22 @@ elect_summary(const struct elect_state *st, uint64_t now, char *buf, size_t len)
 		snprintf(peer, sizeof(peer), "never heard");
 	else
 		snprintf(peer, sizeof(peer),
-			 "%s (%s, term %llu, priority %u, %s, heard %llu ms "
-			 "ago)",
+			 "%s (%s, term %llu, priority %u, %s%s, heard %llu "
+			 "ms ago)",
 			 elect_peer_state_name(ps),
 			 elect_role_name(st->peer.role), ULL(st->peer.term),
-			 st->peer.priority,
-			 st->peer.eligible ? "healthy" : "unhealthy",
+			 st->peer.priority, peer_health_text(&st->peer),
+			 st->peer.no_api ? ", cannot use the EC2 API" : "",
 			 ULL(now - st->peer_last));
 	snprintf(
 	    buf, len,
-	    "election: %s for %llu ms, term %llu, %s%s; peer %s %s; EIP "
+	    "election: %s for %llu ms, term %llu, %s%s%s%s%s; peer %s %s; EIP "
 	    "%s; failures %u/%u%s; last change: %s",
 	    elect_role_name(st->role), ULL(now - st->since), ULL(st->term),
 	    st->eligible ? "healthy" : "unhealthy",
+	    st->api_down ? ", cannot use the EC2 API" : "",
+	    st->maintenance ? ", in maintenance (never taking over)" : "",
+	    st->handover_at ? ", switchover: asking the peer to take over" : "",
 	    st->guarded ? ", guarded STANDBY (no takeover on silence)" : "",
 	    st->params.peer_name, peer, owner_line(st, now, own, sizeof(own)),
 	    st->failures, threshold(st),
@@ -1390,24 +1761,28 @@ elect_describe(const struct elect_state *st, uint64_t now, char *buf,
 			 st->params.peer_name);
 	else
 		snprintf(peer, sizeof(peer),
-			 "%s %s, state %s, priority %u, %s, term %llu, "
+			 "%s %s, state %s, priority %u, %s%s, term %llu, "
 			 "incarnation %016llx, heard %llu ms ago",
 			 st->params.peer_name, elect_peer_state_name(ps),
 			 elect_role_name(p->role), p->priority,
-			 p->eligible ? "healthy" : "unhealthy", ULL(p->term),
-			 ULL(p->incarnation), ULL(now - st->peer_last));
-	return snprintf(buf, len,
-			"state: %s\n"
-			"since: %llu.%03llu s ago\n"
-			"term: %llu\n"
-			"guarded: %s\n"
-			"reason: %s\n"
-			"%s\n"
-			"peer: %s\n"
-			"owner: EIP %s, acquisition %s\n",
-			elect_role_name(st->role), ULL(since / 1000),
-			ULL(since % 1000), ULL(st->term),
-			st->guarded ? "yes" : "no", st->last_reason, sum, peer,
-			owner_line(st, now, own, sizeof(own)),
-			elect_acq_name(st->acq));
+			 peer_health_text(p),
+			 p->no_api ? ", cannot use the EC2 API" : "",
+			 ULL(p->term), ULL(p->incarnation),
+			 ULL(now - st->peer_last));
+	return snprintf(
+	    buf, len,
+	    "state: %s\n"
+	    "since: %llu.%03llu s ago\n"
+	    "term: %llu\n"
+	    "guarded: %s\n"
+	    "maintenance: %s\n"
+	    "reason: %s\n"
+	    "%s\n"
+	    "peer: %s\n"
+	    "owner: EIP %s, acquisition %s\n",
+	    elect_role_name(st->role), ULL(since / 1000), ULL(since % 1000),
+	    ULL(st->term), st->guarded ? "yes" : "no",
+	    st->maintenance ? "yes (never taking over)" : "no", st->last_reason,
+	    sum, peer, owner_line(st, now, own, sizeof(own)),
+	    elect_acq_name(st->acq));
 }

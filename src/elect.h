@@ -11,12 +11,16 @@
  *   after a CANCEL). ELECT_EV_HEALTH when the check's fall/rise logic flips.
  *   ELECT_EV_TICK whenever elect_next_deadline() comes due (re-arm the timer
  *   after every step; extra TICKs are harmless). ELECT_EV_SHUTDOWN on
- *   SIGTERM, then carry out its actions and exit.
+ *   SIGTERM, then carry out its actions and exit. ELECT_EV_MAINTENANCE and
+ *   ELECT_EV_SWITCHOVER are the operator's requests (the control socket):
+ *   `refused` and `reason` are the answer.
  * The shell translates with elect_map.h (configuration, heartbeats,
  * resource owners, log levels), so this header includes nothing of theirs.
  * After each step, in this order: log `reason` at `level` if not empty;
  * CANCEL; VERIFY; ACQUIRE; SEND (heartbeats carry elect_role(), elect_term(),
- * elect_eligible()); HOOK for role `to`; READY; LEAVE.
+ * elect_eligible(), elect_api_down()); HOOK for role `to`; READY; LEAVE.
+ * ELECT_EV_API whenever this node's use of the EC2 API changes (an EC2 call
+ * failed for want of a route or of credentials, or one succeeded again).
  */
 #ifndef EIPFLOATD_ELECT_H
 #define EIPFLOATD_ELECT_H
@@ -113,6 +117,8 @@ struct elect_params {
 	 * the EIP before its service is known to be up.
 	 */
 	int start_unhealthy;
+	/* The maintenance flag from the state directory (survives restarts). */
+	int start_maintenance;
 };
 
 /* What one authenticated heartbeat (or LEAVE) from the peer tells us. */
@@ -120,8 +126,12 @@ struct elect_peer_info {
 	enum elect_role role;
 	unsigned priority; /* effective priority */
 	int eligible;	   /* health check passing */
+	int no_api;	   /* it says it cannot use the EC2 API */
 	uint64_t term;
 	uint64_t incarnation; /* random, new at every start of the peer */
+	int holds;	      /* ACTIVE with its acquisition done */
+	int maintenance;      /* the operator's flag: it never takes over */
+	int handover;	      /* ACTIVE asking this node to take over */
 };
 
 enum elect_event_type {
@@ -132,8 +142,11 @@ enum elect_event_type {
 	ELECT_EV_OWNER,		 /* answer to VERIFY: .owner, .detail */
 	ELECT_EV_ACQUIRED,	 /* answer to ACQUIRE: .ok, .detail */
 	ELECT_EV_HEALTH,	 /* .ok = eligible (after fall/rise) */
+	ELECT_EV_API,		 /* .ok = this node can use the EC2 API, .detail */
 	ELECT_EV_RESOURCES,	 /* a reload rebuilt the resource group */
 	ELECT_EV_SHUTDOWN,	 /* SIGTERM: last event */
+	ELECT_EV_MAINTENANCE,	 /* operator: .ok = on, .force */
+	ELECT_EV_SWITCHOVER,	 /* operator: hand over to the peer, .force */
 };
 
 struct elect_event {
@@ -141,6 +154,7 @@ struct elect_event {
 	struct elect_peer_info peer;
 	enum elect_owner owner;
 	int ok;
+	int force; /* MAINTENANCE, SWITCHOVER: skip the refusals that may be */
 	const char *detail; /* why (API error text); may be NULL */
 };
 
@@ -166,6 +180,8 @@ struct elect_actions {
 	char reason[ELECT_REASON_MAX];
 	/* reason + why: the same without "STANDBY -> ACTIVE: " (hooks, fields) */
 	unsigned why;
+	/* An operator's request was refused; `reason` says why. */
+	int refused;
 };
 
 enum elect_contest {
@@ -186,6 +202,7 @@ struct elect_state {
 	int started, stopped;
 	uint64_t term;
 	int eligible;
+	int api_down; /* this node knows it cannot use the EC2 API */
 	int ready;  /* READY already reported */
 	int reeval; /* a state change happened: evaluate again at once */
 
@@ -215,6 +232,10 @@ struct elect_state {
 	uint64_t next_check; /* monitor verify / FAULT retry / guard verify */
 	int guarded;
 
+	/* the operator */
+	int maintenance;      /* never become ACTIVE; hand over if ACTIVE */
+	uint64_t handover_at; /* ACTIVE: asked the peer to take over, 0 not */
+
 	/* two ACTIVE nodes */
 	enum elect_contest contest;
 	int contest_done;
@@ -236,7 +257,15 @@ uint64_t elect_next_deadline(const struct elect_state *st, uint64_t now);
 enum elect_role elect_role(const struct elect_state *st);
 uint64_t elect_since(const struct elect_state *st);
 uint64_t elect_term(const struct elect_state *st);
+/* The health check passes (heartbeats' `eligible`; maintenance apart). */
 int elect_eligible(const struct elect_state *st);
+/* The heartbeat flag: this node cannot reach EC2 or has no credentials. */
+int elect_api_down(const struct elect_state *st);
+int elect_maintenance(const struct elect_state *st);
+/* ACTIVE and asking the peer to take over (a switchover in progress). */
+int elect_handing_over(const struct elect_state *st);
+/* ACTIVE with the acquisition done: the heartbeats' HOLDS flag. */
+int elect_holds(const struct elect_state *st);
 int elect_peer_alive(const struct elect_state *st, uint64_t now);
 /* The peer's state at `now` (UP turns SILENT once timeout_ms has passed). */
 enum elect_peer_state elect_peer_state(const struct elect_state *st,

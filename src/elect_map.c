@@ -83,8 +83,12 @@ elect_map_msg(const struct wire_msg *m, struct elect_event *ev)
 	ev->peer.role = elect_map_role_from_wire(m->state);
 	ev->peer.priority = m->priority;
 	ev->peer.eligible = m->eligible;
+	ev->peer.no_api = (m->flags & WIRE_FLAG_NO_API) != 0;
 	ev->peer.term = m->term;
 	ev->peer.incarnation = m->incarnation;
+	ev->peer.holds = (m->flags & WIRE_FLAG_HOLDS) != 0;
+	ev->peer.maintenance = (m->flags & WIRE_FLAG_MAINTENANCE) != 0;
+	ev->peer.handover = (m->flags & WIRE_FLAG_HANDOVER) != 0;
 }
 
 enum elect_owner

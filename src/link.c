@@ -189,7 +189,8 @@ peer_restarted(struct link_set *ls)
 }
 
 static void
-accept_msg(struct link *l, const struct wire_msg *m, uint64_t now)
+accept_msg(struct link *l, const struct wire_msg *m, enum wire_order order,
+	   uint64_t now)
 {
 	struct link_set *ls = l->set;
 	uint32_t rtt;
@@ -204,7 +205,16 @@ accept_msg(struct link *l, const struct wire_msg *m, uint64_t now)
 	}
 	arm_dead(l, ls->cfg->timeout_ms);
 	report(l, now);
-	ls->ops.on_msg(ls->ops.arg, l->index, m, now);
+	switch (order) {
+	case WIRE_ORDER_NEWEST:
+		ls->ops.on_msg(ls->ops.arg, l->index, m, now);
+		break;
+	case WIRE_ORDER_COPY:
+		break;
+	case WIRE_ORDER_OVERTAKEN:
+		l->overtaken++;
+		break;
+	}
 }
 
 static void
@@ -215,6 +225,7 @@ handle_packet(struct link *l, const uint8_t *buf, size_t n,
 	const struct config *cfg = ls->cfg;
 	uint64_t old_inc = ls->replay.incarnation;
 	int was_known = ls->replay.known;
+	enum wire_order order = WIRE_ORDER_NEWEST;
 	struct wire_msg m;
 	enum wire_err err;
 
@@ -233,14 +244,14 @@ handle_packet(struct link *l, const uint8_t *buf, size_t n,
 					cfg->nodes[cfg->peer].name);
 	if (err == WIRE_OK)
 		err = wire_replay_check(&ls->replay, l->index, &m,
-					util_wall_ms(), window_ms(ls));
+					util_wall_ms(), window_ms(ls), &order);
 	if (err != WIRE_OK) {
 		reject(l, err, from);
 		return;
 	}
 	if (was_known && old_inc != m.incarnation)
 		peer_restarted(ls);
-	accept_msg(l, &m, util_now_ms());
+	accept_msg(l, &m, order, util_now_ms());
 }
 
 static void
@@ -277,8 +288,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static void
-send_one(struct link *l, const struct wire_msg *tmpl, uint64_t now,
-	 uint64_t wall)
+send_one(struct link *l, const struct wire_msg *tmpl, uint64_t seq,
+	 uint64_t now, uint64_t wall)
 {
 	struct link_set *ls = l->set;
 	const struct config *cfg = ls->cfg;
@@ -289,7 +300,7 @@ send_one(struct link *l, const struct wire_msg *tmpl, uint64_t now,
 
 	util_strlcpy(m.node, cfg->nodes[cfg->self].name, sizeof(m.node));
 	m.incarnation = ls->incarnation;
-	m.seq = ++l->tx_seq;
+	m.seq = seq;
 	m.stamp_ms = wall;
 	m.link = (uint8_t)l->index;
 	m.echo_seq = l->rx_seq;
@@ -332,8 +343,10 @@ send_all(struct link_set *ls, enum wire_type type)
 	tmpl.type = type;
 	ls->ops.fill(ls->ops.arg, &tmpl);
 	tmpl.type = type;
+	/* One number for the copies: the peer orders them across links. */
+	ls->tx_seq++;
 	for (i = 0; i < ls->nlinks; i++)
-		send_one(&ls->links[i], &tmpl, now, wall);
+		send_one(&ls->links[i], &tmpl, ls->tx_seq, now, wall);
 }
 
 static void
@@ -555,11 +568,12 @@ link_describe(const struct link_set *ls, unsigned i, uint64_t now_ms, char *buf,
 	}
 	(void)snprintf(buf, len,
 		       "link %u %s -> %s %s: %s, last rx %s, rtt %s, sent %lu, "
-		       "send-errors %lu, received %lu, rejected %lu%s%s",
+		       "send-errors %lu, received %lu, overtaken %lu, "
+		       "rejected %lu%s%s",
 		       l->index, l->local_str, peer_name(ls), l->peer_str,
 		       link_alive(ls, i, now_ms) ? "alive" : "dead", rx, rtt,
-		       l->sent, l->send_errors, l->received, l->rejected, why,
-		       off ? ")" : "");
+		       l->sent, l->send_errors, l->received, l->overtaken,
+		       l->rejected, why, off ? ")" : "");
 }
 
 void

@@ -30,7 +30,11 @@ struct link_ops {
 	 * link sets node, incarnation, seq, stamp, link and the echo fields.
 	 */
 	void (*fill)(void *arg, struct wire_msg *m);
-	/* An accepted message: authenticated, from the peer, fresh. */
+	/*
+	 * An accepted message: authenticated, from the peer, fresh, and newer
+	 * than every one accepted before on any link (one overtaken on
+	 * another link only keeps its own link alive).
+	 */
 	void (*on_msg)(void *arg, unsigned link, const struct wire_msg *m,
 		       uint64_t now_ms);
 };
@@ -54,7 +58,6 @@ struct link {
 	enum link_status logged; /* the status last logged (edge detection) */
 	unsigned long downs;	 /* times it was logged going down */
 
-	uint64_t tx_seq;       /* last sequence sent, this incarnation */
 	struct wire_echo echo; /* when our recent sequences left */
 	uint64_t rx_seq;       /* last sequence accepted from the peer */
 	uint64_t last_rx_ms;   /* monotonic; 0 = never */
@@ -62,6 +65,7 @@ struct link {
 	uint32_t rtt_ms;
 
 	unsigned long sent, send_errors, received, rejected;
+	unsigned long overtaken; /* accepted, older than one on another link */
 	unsigned long rejected_by[WIRE_ERR_COUNT];
 	struct log_ratelimit rl_rx, rl_tx;
 };
@@ -71,6 +75,7 @@ struct link_set {
 	const struct config *cfg;
 	struct link_ops ops;
 	uint64_t incarnation;
+	uint64_t tx_seq; /* last sequence sent, this incarnation, all links */
 	uint64_t opened_ms;
 	struct wire_replay replay;
 	ev_timer send_timer;

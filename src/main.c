@@ -21,6 +21,8 @@ usage(FILE *out)
 		"[--runtime-dir DIR]\n"
 		"                 [--state-dir DIR]\n"
 		"       eipfloatd status [--json] | metrics [--runtime-dir DIR]\n"
+		"       eipfloatd switchover [--force] | maintenance on|off "
+		"[--force]\n"
 		"       eipfloatd --keygen FILE\n"
 		"       eipfloatd -V | -h\n"
 		"\n"

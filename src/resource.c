@@ -174,6 +174,7 @@ resource_new(const struct resource_env *env)
 		struct resource_item *it = &set->items[set->n];
 
 		it->set = set;
+		it->loop = env->loop;
 		it->cfg = cfg->resources[i];
 		it->ids = &set->ids;
 		it->owner = RES_OWNER_UNKNOWN;
@@ -442,7 +443,7 @@ resource_cancel(struct resource_set *set)
 static void
 dump_item(const struct resource_item *it, FILE *out, unsigned idx)
 {
-	char when[32] = "never", extra[128] = "";
+	char when[32] = "never", extra[320] = "";
 
 	if (it->seen_wall_ms != 0)
 		util_format_wall(it->seen_wall_ms, when, sizeof(when));

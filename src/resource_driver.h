@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct ec2_ctx;
+struct ev_loop;
 
 /* Who is who, as far as the group knows now (the peer's id may arrive late). */
 struct resource_ids {
@@ -32,6 +33,7 @@ struct resource_item {
 	struct config_resource cfg;
 	const struct resource_ids *ids;
 	struct ec2_ctx *ec2; /* NULL unless drv->needs_aws */
+	struct ev_loop *loop; /* the group's, for a driver's own timers */
 	char name[CONFIG_PATH_MAX]; /* for logs and the dump */
 	void *priv;
 

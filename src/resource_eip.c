@@ -1,10 +1,14 @@
 /*
  * resource_eip.c - the Elastic IP driver: DescribeAddresses says who holds
  * it (EC2 is the arbiter), AssociateAddress with AllowReassociation moves
- * it here in one write.
+ * it here in one write. That write's answer is the commit: a read that
+ * predates it is read again (assoc.h), never reported as an owner.
  */
+#include "assoc.h"
+#include "backoff.h"
 #include "ec2.h"
 #include "log.h"
+#include "loop.h"
 #include "resource_driver.h"
 #include "util.h"
 
@@ -18,7 +22,26 @@ struct eip {
 	char alloc_id[EC2_ID_MAX]; /* configured or resolved from public_ip */
 	struct batch *prep, *verify; /* shared DescribeAddresses in flight */
 	struct ec2_call *assoc;
+	struct assoc_state seen;   /* our association, reads judged by it */
+	struct loop_defer reread;  /* a stale or unconfirmed read, again */
+	unsigned rereads;	   /* within the current question */
+	uint64_t reread_from;	   /* its first such read (monotonic ms) */
 };
+
+/*
+ * Reading again after a stale or first-sighting answer: 1 s, 2 s, 4 s,
+ * then every 8 s; a question still unanswered after 60 s is answered
+ * "unknown" (the election stays as it is), and the next monitor check
+ * asks again.
+ */
+static const struct backoff_policy reread_policy = {
+	.base_ms = 1000,
+	.cap_ms = 8000,
+	.deadline_ms = 60000,
+	.jitter = BACKOFF_JITTER_NONE,
+};
+
+static void on_reread(void *arg);
 
 static void
 set_name(struct resource_item *it, const struct eip *e)
@@ -35,6 +58,8 @@ eip_init(struct resource_item *it)
 	if (e == NULL)
 		return -1;
 	util_strlcpy(e->alloc_id, it->cfg.allocation_id, sizeof(e->alloc_id));
+	assoc_init(&e->seen);
+	loop_defer_init(&e->reread, it->loop, on_reread, it);
 	it->priv = e;
 	set_name(it, e);
 	return 0;
@@ -84,6 +109,8 @@ eip_cancel(struct resource_item *it)
 
 	leave(it, RESOURCE_OP_PREPARE);
 	leave(it, RESOURCE_OP_VERIFY);
+	loop_defer_cancel(&e->reread);
+	e->rereads = 0;
 	ec2_cancel(e->assoc);
 	e->assoc = NULL;
 }
@@ -229,12 +256,61 @@ classify(const struct resource_ids *ids, const struct ec2_address *a)
 	return RES_OWNER_OTHER;
 }
 
+/* What the read shows, for the log: "eipassoc-1 on i-0abc" or "none". */
+static const char *
+shown(const struct ec2_address *a, char *buf, size_t len)
+{
+	if (a->association_id[0] == '\0' && a->instance_id[0] == '\0' &&
+	    a->network_interface_id[0] == '\0')
+		return "no association";
+	snprintf(buf, len, "%s on %s",
+		 a->association_id[0] ? a->association_id : "an association",
+		 a->instance_id[0] ? a->instance_id : a->network_interface_id);
+	return buf;
+}
+
+/*
+ * A stale or first-sighting read: ask again after reread_policy's wait,
+ * keeping the question open. Returns -1 when the policy says stop.
+ */
+static int
+reread_later(struct resource_item *it, const struct ec2_address *a,
+	     enum assoc_verdict v, uint64_t now)
+{
+	struct eip *e = it->priv;
+	char sb[2 * EC2_ID_MAX + 8];
+	uint64_t wait;
+
+	if (e->rereads == 0)
+		e->reread_from = now;
+	wait = backoff_delay_ms(&reread_policy, e->rereads + 1, 0);
+	if (!backoff_may_retry(&reread_policy, e->rereads + 1,
+			       now - e->reread_from, wait))
+		return -1;
+	/* The first of a run is worth a line; the rest are debug. */
+	log_msg(e->rereads == 0 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+		"resource %s: DescribeAddresses shows %s: %s; reading again in "
+		"%llu ms",
+		e->alloc_id, shown(a, sb, sizeof(sb)),
+		v == ASSOC_STALE ? "stale (it predates our AssociateAddress)"
+				 : "not ours, believed only if the next "
+				   "read shows it too",
+		(unsigned long long)wait);
+	e->rereads++;
+	loop_defer_after(&e->reread, wait);
+	return 0;
+}
+
 static void
 verified_one(struct resource_item *it, const struct ec2_result *res,
 	     const char *err)
 {
-	const struct eip *e = it->priv;
+	struct eip *e = it->priv;
 	const struct ec2_address *a = NULL;
+	enum resource_owner owner;
+	enum assoc_verdict v;
+	uint64_t now = util_now_ms();
+	char why[300];
 
 	if (err != NULL) {
 		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL,
@@ -245,13 +321,38 @@ verified_one(struct resource_item *it, const struct ec2_result *res,
 	for (size_t j = 0; j < res->naddresses && a == NULL; j++)
 		if (strcmp(res->addresses[j].allocation_id, e->alloc_id) == 0)
 			a = &res->addresses[j];
-	if (a == NULL)
+	if (a == NULL) {
 		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL, "describe");
-	else
-		resource_item_seen(it, classify(it->ids, a),
-				   a->instance_id[0] ? a->instance_id
-						     : a->network_interface_id,
-				   "describe");
+		resource_item_done(it, RESOURCE_OP_VERIFY, 0, NULL);
+		return;
+	}
+	owner = classify(it->ids, a);
+	v = assoc_judge(&e->seen, a->association_id, owner == RES_OWNER_SELF,
+			now);
+	switch (v) {
+	case ASSOC_CURRENT:
+		break;
+	case ASSOC_STALE:
+	case ASSOC_CONFIRM:
+		if (reread_later(it, a, v, now) == 0)
+			return;
+		/* Still not settled: say so, and claim nothing either way. */
+		snprintf(why, sizeof(why),
+			 "%s: reads for %llu s still predate our "
+			 "AssociateAddress (%s)",
+			 e->alloc_id,
+			 (unsigned long long)((now - e->reread_from) / 1000),
+			 e->seen.mine[0] ? e->seen.mine : "?");
+		e->rereads = 0;
+		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL, "describe");
+		resource_item_done(it, RESOURCE_OP_VERIFY, -1, why);
+		return;
+	}
+	e->rereads = 0;
+	resource_item_seen(it, owner,
+			   a->instance_id[0] ? a->instance_id
+					     : a->network_interface_id,
+			   "describe");
 	resource_item_done(it, RESOURCE_OP_VERIFY, 0, NULL);
 }
 
@@ -270,10 +371,14 @@ eip_verify(struct resource_item *const *items, unsigned n)
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		const struct eip *e = items[i]->priv;
+		struct eip *e = items[i]->priv;
 
-		/* A newer question replaces an older one still unanswered. */
+		/*
+		 * A newer question replaces an older one still unanswered
+		 * (a pending re-read included: this read is it).
+		 */
 		leave(items[i], RESOURCE_OP_VERIFY);
+		loop_defer_cancel(&e->reread);
 		if (e->alloc_id[0] == '\0' || items[i]->ec2 == NULL) {
 			resource_item_seen(items[i], RES_OWNER_UNKNOWN, NULL,
 					   "not prepared");
@@ -302,6 +407,15 @@ eip_verify(struct resource_item *const *items, unsigned n)
 
 /* ---- acquire ---- */
 
+/* The re-read of one item, still owing its answer to the group. */
+static void
+on_reread(void *arg)
+{
+	struct resource_item *it = arg;
+
+	eip_verify(&it, 1);
+}
+
 static void
 on_associated(void *arg, const struct ec2_result *res)
 {
@@ -319,6 +433,11 @@ on_associated(void *arg, const struct ec2_result *res)
 		resource_item_done(it, RESOURCE_OP_ACQUIRE, -1, why);
 		return;
 	}
+	/* The commit: reads from before it are stale from now on. */
+	assoc_written(&e->seen, res->association_id, util_now_ms());
+	/* daemon.c logs the takeover; the id is for debugging and the dump. */
+	log_debug("resource %s: associated as %s", e->alloc_id,
+		  res->association_id);
 	resource_item_seen(it, RES_OWNER_SELF,
 			   it->ids->self_eni[0] ? it->ids->self_eni
 						: it->ids->self_instance,
@@ -365,8 +484,12 @@ static void
 eip_describe(const struct resource_item *it, char *buf, size_t len)
 {
 	const struct eip *e = it->priv;
+	char seen[2 * EC2_ID_MAX + 96];
 
-	snprintf(buf, len, "%s", e->assoc ? ", associate in flight" : "");
+	assoc_describe(&e->seen, util_now_ms(), seen, sizeof(seen));
+	snprintf(buf, len, "%s%s%s", seen,
+		 e->assoc ? ", associate in flight" : "",
+		 loop_defer_pending(&e->reread) ? ", reading again" : "");
 }
 
 const struct resource_driver resource_eip_driver = {

@@ -45,6 +45,7 @@ struct resource_setup {
 	struct loop_defer retry;
 	unsigned failures;
 	struct log_ratelimit retry_log; /* one line, then one a minute */
+	char last_err[512];		/* the set-up's last failure */
 
 	char self_instance[CONFIG_ID_MAX];
 	char peer_instance[CONFIG_ID_MAX];
@@ -61,6 +62,9 @@ static void
 retry_later(struct resource_setup *rs, const char *what, const char *err)
 {
 	uint64_t ms = backoff_delay_ms(&setup_retry, ++rs->failures, 0);
+
+	snprintf(rs->last_err, sizeof(rs->last_err), "AWS set-up: %s: %s",
+		 what, err);
 
 	log_summarized(&rs->retry_log, LOG_LEVEL_WARNING,
 		       "AWS set-up: %s: %s (retrying in %llu ms)", what, err,
@@ -288,6 +292,22 @@ resource_setup_peer_instance(struct resource_setup *rs, const char *id)
 	util_strlcpy(rs->peer_instance, id, sizeof(rs->peer_instance));
 	if (rs->res)
 		resource_set_peer_instance(rs->res, rs->peer_instance);
+}
+
+int
+resource_setup_api_usable(const struct resource_setup *rs, char *why,
+			  size_t len)
+{
+	const struct ec2_ctx *ec2;
+
+	if (!rs->aws)
+		return 1;
+	if (!rs->ready && rs->failures > 0) {
+		util_strlcpy(why, rs->last_err, len);
+		return 0;
+	}
+	ec2 = rs->res ? resource_ec2(rs->res) : NULL;
+	return ec2 == NULL || ec2_api_usable(ec2, why, len);
 }
 
 const char *

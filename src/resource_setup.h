@@ -45,6 +45,14 @@ void resource_setup_acquire(struct resource_setup *rs);
 /* Drop a waiting or running acquisition and any request in flight. */
 void resource_setup_cancel(struct resource_setup *rs);
 
+/*
+ * 1 when this node can use the EC2 API as far as it knows; 0 and why when
+ * the AWS set-up keeps failing or the EC2 client says it cannot
+ * (ec2_api_usable). Resource types without AWS: always 1.
+ */
+int resource_setup_api_usable(const struct resource_setup *rs, char *why,
+			      size_t len);
+
 /* The peer's instance id, from its heartbeats; logged when it changes. */
 void resource_setup_peer_instance(struct resource_setup *rs, const char *id);
 const char *resource_setup_self_instance(const struct resource_setup *rs);

@@ -58,8 +58,7 @@ path_of(const char *dir, char *buf, size_t len, char *err, size_t errlen)
 	int n = snprintf(buf, len, "%s/%s", dir, STATEFILE_NAME);
 
 	if (n < 0 || (size_t)n >= len) {
-		snprintf(err, errlen, "state directory %s: path too long",
-			 dir);
+		snprintf(err, errlen, "state directory %s: path too long", dir);
 		return -1;
 	}
 	return 0;
@@ -107,7 +106,10 @@ statefile_parse(const char *text, size_t len, struct statefile *st, char *err,
 				snprintf(err, errlen,
 					 "line %u: maintenance: \"%.*s\" is "
 					 "neither on nor off",
-					 line, (int)(eol - eq - 1 > 32 ? 32 : eol - eq - 1),
+					 line,
+					 (int)(eol - eq - 1 > 32
+						   ? 32
+						   : eol - eq - 1),
 					 eq + 1);
 				return -1;
 			}
@@ -131,8 +133,7 @@ statefile_format(const struct statefile *st, char *buf, size_t len)
 }
 
 int
-statefile_load(const char *dir, struct statefile *st, char *err,
-	       size_t errlen)
+statefile_load(const char *dir, struct statefile *st, char *err, size_t errlen)
 {
 	char path[PATH_MAX], text[STATEFILE_MAX], perr[160];
 	size_t n;

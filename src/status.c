@@ -39,6 +39,9 @@ peer_json(const struct status_snapshot *s)
 	json_object_set_new(p, "healthy",
 			    s->peer_known ? json_boolean(s->peer_healthy)
 					  : json_null());
+	json_object_set_new(p, "maintenance",
+			    s->peer_known ? json_boolean(s->peer_maintenance)
+					  : json_null());
 	json_object_set_new(p, "term",
 			    s->peer_known
 				? json_integer((json_int_t)s->peer_term)
@@ -308,6 +311,9 @@ status_metrics(const struct status_snapshot *s, char **out, size_t *len)
 	family(f, "eipfloatd_healthy", "gauge",
 	       "1 if this node is eligible (health check passing).");
 	fprintf(f, "eipfloatd_healthy %d\n", s->healthy);
+	family(f, "eipfloatd_maintenance", "gauge",
+	       "1 if this node is in maintenance (never takes over).");
+	fprintf(f, "eipfloatd_maintenance %d\n", s->maintenance);
 	family(f, "eipfloatd_peer_alive", "gauge",
 	       "1 if the peer was heard on any link within the timeout.");
 	fprintf(f, "eipfloatd_peer_alive %d\n", s->peer_alive);

@@ -51,6 +51,7 @@ struct status_snapshot {
 	enum elect_role peer_state;
 	unsigned peer_priority;
 	int peer_healthy;
+	int peer_maintenance;
 	uint64_t peer_term;
 	const char *peer_instance; /* "" = unknown */
 

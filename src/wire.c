@@ -365,7 +365,7 @@ distance(uint64_t a, uint64_t b)
 enum wire_err
 wire_replay_check(struct wire_replay *r, unsigned link,
 		  const struct wire_msg *m, uint64_t now_wall_ms,
-		  uint64_t window_ms)
+		  uint64_t window_ms, enum wire_order *order)
 {
 	if (link >= WIRE_MAX_LINKS || m->link != link)
 		return WIRE_ERR_WRONG_LINK;
@@ -377,12 +377,21 @@ wire_replay_check(struct wire_replay *r, unsigned link,
 		if (m->seq == 0)
 			return WIRE_ERR_REPLAY;
 		memset(r->seq, 0, sizeof(r->seq));
+		r->max_seq = 0;
 		r->known = 1;
 		r->incarnation = m->incarnation;
 	} else if (m->seq <= r->seq[link]) {
 		return WIRE_ERR_REPLAY;
 	}
 	r->seq[link] = m->seq;
+	if (m->seq > r->max_seq)
+		*order = WIRE_ORDER_NEWEST;
+	else if (m->seq == r->max_seq)
+		*order = WIRE_ORDER_COPY;
+	else
+		*order = WIRE_ORDER_OVERTAKEN;
+	if (m->seq > r->max_seq)
+		r->max_seq = m->seq;
 	if (m->stamp_ms > r->max_stamp_ms)
 		r->max_stamp_ms = m->stamp_ms;
 	return WIRE_OK;

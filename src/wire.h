@@ -34,6 +34,11 @@ enum wire_state {
 
 /* Bits of the flags byte; the others are sent as zero and ignored. */
 #define WIRE_FLAG_HOLDS 0x01 /* sender's last EC2 check: resources are mine */
+#define WIRE_FLAG_NO_API 0x02 /* sender cannot reach EC2 / has no credentials */
+#define WIRE_FLAG_MAINTENANCE                                                  \
+	0x04			/* operator's flag: sender never takes over */
+#define WIRE_FLAG_HANDOVER 0x08 /* ACTIVE sender: take over now (switchover)   \
+				 */
 
 struct wire_msg {
 	enum wire_type type;
@@ -44,7 +49,7 @@ struct wire_msg {
 	uint8_t link;	  /* the link index the packet was sent on */
 	char node[WIRE_NODE_MAX];
 	uint64_t incarnation; /* random, new every start of the sender */
-	uint64_t seq;	      /* per (incarnation, link), starts at 1 */
+	uint64_t seq;	      /* per incarnation, all links, starts at 1 */
 	uint64_t stamp_ms;    /* sender's wall clock, ms since the epoch */
 	uint64_t term;	      /* election epoch */
 	char instance_id[WIRE_INSTANCE_MAX]; /* "" when not known yet */
@@ -103,28 +108,40 @@ enum wire_err wire_check_sender(const struct wire_msg *m, const char *self,
 				const char *peer);
 
 /*
- * Replay state for one peer, shared by all links. Zero-initialise.
- * Sequences are per link, so that reordering between links never looks
- * like a replay; the incarnation and the highest stamp are per peer, so
- * that a late packet of an old incarnation on any link cannot switch back.
+ * Replay and order state for one peer, shared by all links.
+ * Zero-initialise. The sender numbers its packets once per incarnation, the
+ * same number on every link for one send. A packet must be newer than the
+ * last one on its own link (else it is a replay); only one newer than every
+ * packet accepted on any link (max_seq) carries the peer's current state,
+ * so a late packet overtaken on another link refreshes its link's liveness
+ * and nothing else.
  */
 struct wire_replay {
 	int known;
 	uint64_t incarnation;
 	uint64_t max_stamp_ms; /* highest stamp accepted, any incarnation */
+	uint64_t max_seq;      /* highest seq accepted, any link */
 	uint64_t seq[WIRE_MAX_LINKS];
+};
+
+/* How an accepted packet ranks against those accepted before it. */
+enum wire_order {
+	WIRE_ORDER_NEWEST,    /* newer than all: the peer's current state */
+	WIRE_ORDER_COPY,      /* the newest's copy on another link */
+	WIRE_ORDER_OVERTAKEN, /* fresh on its link, older than another's */
 };
 
 /*
  * Decide whether an authenticated message received on `link` is fresh, and
- * remember it when it is. Order: wrong-link, stale (stamp more than
- * window_ms away from now_wall_ms, either direction), then for a new
- * incarnation old-incarnation (stamp not newer than every stamp accepted so
- * far), for the current one replay (seq not newer on this link).
+ * remember it when it is (then *order says whether it is the newest).
+ * Order: wrong-link, stale (stamp more than window_ms away from
+ * now_wall_ms, either direction), then for a new incarnation
+ * old-incarnation (stamp not newer than every stamp accepted so far), for
+ * the current one replay (seq not newer on this link).
  */
 enum wire_err wire_replay_check(struct wire_replay *r, unsigned link,
 				const struct wire_msg *m, uint64_t now_wall_ms,
-				uint64_t window_ms);
+				uint64_t window_ms, enum wire_order *order);
 
 /*
  * Round-trip time from the echo fields: remember when each sequence was

@@ -3,7 +3,11 @@
 # ACTIVE its AssociateAddress can never be signed. The acquisition deadline
 # makes that a failure: after acquire_timeout_ms x migration_threshold it
 # goes to FAULT and node-b, which has credentials, takes over and moves the
-# EIP; node-a does not retry while node-b can hold it.
+# EIP; node-a does not retry while node-b can hold it. Then both start at
+# once with the EIP unassociated: node-a knows it has no credentials, says
+# so in its heartbeats (flag 0x02), log and dump, and node-b, the lower
+# priority, takes the EIP within the start-up wait plus the acquire timeout.
+# A kill -9 of node-b then leaves node-a trying.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/e2e/netns.sh"
 netns_require
@@ -42,5 +46,42 @@ check "norole_no_write_signed_by_node_a" \
 check "norole_one_successful_write_by_b" \
 	emu_is "[c['instance'] for c in writes(0) if c['status'] == 200]" "[\"$IB\"]"
 check "norole_b_stays_active" stays_state b ACTIVE 3
+
+# --- both at once: the node that can move the EIP gets it ---------------
+stop_node a TERM
+stop_node b TERM
+emu post /_emu/set "{\"disassociate\": {\"allocation_id\": \"$ALLOC\"}}" >/dev/null
+check "restart_eip_unassociated" owner_is none
+seq=$(emu_seq)
+run_node a "$T/e2e.conf"
+run_node b "$T/e2e.conf"
+check "restart_b_holds_the_eip_in_startup_plus_acquire_timeout" \
+	wait_for 6 owner_is b
+check "restart_b_active" wait_state b ACTIVE 5
+check "restart_a_standby" wait_state a STANDBY 5
+check "restart_a_logs_why" grep_log "$T/a.log" \
+	'this node cannot use the EC2 API \(peer node-b is preferred .*\): describe .*NoCredentials'
+check "restart_a_dump_says_why" sh -c \
+	"grep -q '^ec2 api: cannot use it from this node: .*NoCredentials' '$T/run-a/state'"
+check "restart_a_retries_without_requests_cost_no_quota" sh -c \
+	"grep -q '^ec2 clock offset .*, retry quota 500/500' '$T/run-a/state'"
+check "restart_a_election_line_says_it" sh -c \
+	"grep -q '^election: STANDBY .*, cannot use the EC2 API' '$T/run-a/state'"
+dump_state b >/dev/null
+check "restart_b_hears_it_in_heartbeats" sh -c \
+	"grep -q '^peer: node-a alive, .*, cannot use the EC2 API' '$T/run-b/state'"
+check "restart_one_write_by_b" \
+	emu_is "[c['instance'] for c in writes($seq)]" "[\"$IB\"]"
+check "restart_b_stays_active" stays_state b ACTIVE 2
+
+# node-b dies: node-a, the only one left, still tries.
+stop_node b KILL
+check "alone_a_takes_over_anyway" \
+	wait_for 5 grep_log "$T/a.log" 'STANDBY -> ACTIVE: peer node-b silent'
+check "alone_a_keeps_trying_in_fault" \
+	wait_for 15 grep_log "$T/a.log" 'FAULT: retrying the acquisition \(peer node-b not alive\)'
+check "alone_no_write_signed_by_node_a" \
+	emu_is "[c for c in writes(0) if c['instance'] == '$IA']" "[]"
+
 check "every_ec2_request_validly_signed" emu_all_signed
 finish

@@ -56,6 +56,7 @@ one(struct wire_replay *r, unsigned link, const uint8_t *p, size_t n, int sign)
 	struct wire_msg m;
 	uint32_t rtt;
 	struct wire_echo e;
+	enum wire_order order;
 
 	if (sign && n == WIRE_PACKET_LEN) {
 		memcpy(buf, p, n);
@@ -66,7 +67,8 @@ one(struct wire_replay *r, unsigned link, const uint8_t *p, size_t n, int sign)
 		return;
 	if (wire_check_sender(&m, "node-a", "node-b") != WIRE_OK)
 		return;
-	(void)wire_err_name(wire_replay_check(r, link, &m, NOW, WINDOW));
+	(void)wire_err_name(wire_replay_check(r, link, &m, NOW, WINDOW,
+					      &order));
 	(void)wire_type_name(m.type);
 	(void)wire_state_name(m.state);
 	memset(&e, 0, sizeof(e));

@@ -53,6 +53,31 @@ partial_line_asks_for_more(void)
 }
 
 static void
+operator_requests_parse_and_format_back(void)
+{
+	static const char *const lines[] = {
+	    "switchover\n", "switchover force\n", "maintenance on\n",
+	    "maintenance on force\n", "maintenance off\n"};
+	char back[CTL_REQUEST_MAX];
+	struct ctl_request r;
+	size_t used;
+
+	TEST("operator_requests_parse_and_format_back");
+	CHECK(parse("switchover force\n", &r, &used) == CTL_PARSE_OK &&
+	      r.cmd == CTL_CMD_SWITCHOVER && r.force == 1);
+	CHECK(parse("maintenance off\n", &r, &used) == CTL_PARSE_OK &&
+	      r.cmd == CTL_CMD_MAINTENANCE_OFF && r.force == 0);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		CHECK(parse(lines[i], &r, &used) == CTL_PARSE_OK);
+		ctl_format_request(&r, back, sizeof(back));
+		CHECK(strcmp(back, lines[i]) == 0);
+	}
+	CHECK(parse("maintenance off force\n", &r, &used) == CTL_PARSE_ERROR);
+	CHECK(parse("maintenance\n", &r, &used) == CTL_PARSE_ERROR);
+	CHECK(parse("switchover --force\n", &r, &used) == CTL_PARSE_ERROR);
+}
+
+static void
 garbage_is_refused(void)
 {
 	char big[CTL_REQUEST_MAX + 10], err[128];
@@ -114,6 +139,7 @@ main(void)
 	every_request_round_trips();
 	partial_line_asks_for_more();
 	garbage_is_refused();
+	operator_requests_parse_and_format_back();
 	answer_header_round_trips_and_is_bounded();
 	return check_done();
 }

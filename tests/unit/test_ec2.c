@@ -219,6 +219,17 @@ test_classify(void)
 	CHECK(ec2_classify(400, "ExpiredToken") == EC2_ERR_CREDS);
 	CHECK(ec2_classify(400, "RequestExpired") == EC2_ERR_CREDS);
 
+	TEST("no_route_no_credentials_or_denied_mean_the_api_is_unusable");
+	CHECK(ec2_unusable_code("Transport"));
+	CHECK(ec2_unusable_code("NoCredentials"));
+	CHECK(ec2_unusable_code("UnauthorizedOperation"));
+	CHECK(ec2_unusable_code("AuthFailure"));
+	CHECK(!ec2_unusable_code("RequestLimitExceeded"));
+	CHECK(!ec2_unusable_code("InternalError"));
+	CHECK(!ec2_unusable_code("InvalidAllocationID.NotFound"));
+	CHECK(!ec2_unusable_code(""));
+	CHECK(!ec2_unusable_code(NULL));
+
 	TEST("validation_and_permission_errors_are_fatal");
 	CHECK(ec2_classify(403, "UnauthorizedOperation") == EC2_ERR_FATAL);
 	CHECK(ec2_classify(400, "InvalidAllocationID.NotFound") ==
@@ -935,7 +946,7 @@ test_io_dry_run(struct env *e)
 	struct ec2_associate_args a = {.allocation_id = "eipalloc-none",
 				       .instance_id = "i-self",
 				       .dry_run = 1};
-	char last[512];
+	char last[512], why[512];
 
 	TEST("dry_run_allowed_is_success_and_moves_nothing");
 	memset(&o, 0, sizeof(o));
@@ -954,6 +965,12 @@ test_io_dry_run(struct env *e)
 	CHECK(o.done == 1 && o.rc == -1 && o.attempts == 1);
 	CHECK(strcmp(o.code, "UnauthorizedOperation") == 0);
 	CHECK(strstr(o.message, "ec2:AssociateAddress") != NULL);
+
+	TEST("a_denied_call_makes_the_api_unusable_until_a_success");
+	CHECK(!ec2_api_usable(e->ec2, why, sizeof(why)));
+	CHECK(strstr(why, "UnauthorizedOperation") != NULL);
+	associate(e, "eipalloc-none", "i-self", NULL, &o);
+	CHECK(o.rc == 0 && ec2_api_usable(e->ec2, why, sizeof(why)));
 }
 
 static void

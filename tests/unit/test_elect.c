@@ -26,6 +26,7 @@ enum kind {
 	K_OWNER,
 	K_ACQ,
 	K_HEALTH,
+	K_API, /* this node can (1) or cannot (0) use the EC2 API */
 	K_DOWN,
 	K_RES, /* a reload rebuilt the resource group */
 	K_KEEP, /* heartbeats every 200 ms from t to until */
@@ -56,6 +57,14 @@ struct step {
 /* The peer as node-b (priority 50) or node-a (priority 100). */
 #define B(r, tm) PEER(ELECT_##r, tm, 50, 1, 7)
 #define AA(r, tm) PEER(ELECT_##r, tm, 100, 1, 9)
+/* The same, saying in their heartbeats that they cannot use the EC2 API. */
+#define NOAPI(r, tm, prio, inc)                                                \
+	{                                                                      \
+		.role = ELECT_##r, .priority = (prio), .eligible = 1,          \
+		.term = (tm), .incarnation = (inc), .no_api = 1                \
+	}
+#define B_NOAPI(r, tm) NOAPI(r, tm, 50, 7)
+#define AA_NOAPI(r, tm) NOAPI(r, tm, 100, 9)
 
 #define START(t_) .k = K_START, .t = (t_)
 #define TICK(t_) .k = K_TICK, .t = (t_)
@@ -65,6 +74,7 @@ struct step {
 #define OWNER(t_, o) .k = K_OWNER, .t = (t_), .arg = (o)
 #define ACQ(t_, ok) .k = K_ACQ, .t = (t_), .arg = (ok)
 #define HEALTH(t_, e) .k = K_HEALTH, .t = (t_), .arg = (e)
+#define API(t_, ok) .k = K_API, .t = (t_), .arg = (ok)
 #define DOWN(t_) .k = K_DOWN, .t = (t_)
 #define RES(t_) .k = K_RES, .t = (t_)
 #define EXPECT(r, f) .role = ELECT_##r, .flags = (f)
@@ -187,6 +197,8 @@ event_type(enum kind k)
 		return ELECT_EV_ACQUIRED;
 	case K_HEALTH:
 		return ELECT_EV_HEALTH;
+	case K_API:
+		return ELECT_EV_API;
 	case K_DOWN:
 		return ELECT_EV_SHUTDOWN;
 	case K_RES:
@@ -745,7 +757,7 @@ static const struct step two_active_equal_term_priority_wins[] = {
 	A_ACTIVE_TERM1,
 	{HB(4000, B(ACTIVE, 1)), EXPECT(ACTIVE, V)},
 	{OWNER(4300, NONE), EXPECT(ACTIVE, A)},
-	{ACQ(4600, 1), EXPECT(ACTIVE, 0)},
+	{ACQ(4600, 1), EXPECT(ACTIVE, S)},
 };
 
 static const struct step two_active_equal_term_priority_loses[] = {
@@ -998,6 +1010,84 @@ static const struct step acquire_timeout_not_after_success[] = {
 	{TICK(33000), EXPECT(ACTIVE, V)},
 };
 
+/* A node that cannot use the EC2 API (heartbeat flag 0x02). */
+
+/* node-b sees node-a (priority 100) without credentials: b takes it. */
+static const struct step startup_peer_without_api_not_preferred[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{HB(200, AA_NOAPI(STARTING, 0)), EXPECT(ACTIVE, A | S | H | R),
+	 WHY("this node takes precedence (node-a cannot use the EC2 API)")},
+	{KEEP(400, 2000, AA_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+};
+
+/* node-a knows it has no credentials: it defers to node-b, then recovers. */
+static const struct step startup_self_without_api_defers[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{API(50, 0), EXPECT(STARTING, S),
+	 WHY("cannot use the EC2 API (peer node-b is preferred while it can; "
+	     "heartbeats say so): test detail")},
+	{OWNER(100, UNKNOWN), EXPECT(STARTING, 0)},
+	{HB(200, B(STARTING, 0)), EXPECT(STANDBY, S | H | R),
+	 WHY("node-b takes precedence (this node cannot use the EC2 API)")},
+	{HB(300, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{KEEP(400, 10000, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	/* it verifies every monitor interval to learn when it can again */
+	{TICK(10200), EXPECT(STANDBY, V)},
+	{OWNER(10300, PEER_), EXPECT(STANDBY, 0)},
+	{API(10350, 1), EXPECT(STANDBY, S), WHY("can use the EC2 API again")},
+	{KEEP(10400, 25000, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+};
+
+/* Without credentials, alone: it still tries. */
+static const struct step without_api_still_takes_over_alone[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{API(50, 0), EXPECT(STARTING, S)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R),
+	 WHY("not heard on any link since start")},
+};
+
+/* ... and from a STANDBY peer that went silent. */
+static const struct step without_api_takes_over_from_silent_peer[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{API(50, 0), EXPECT(STARTING, S)},
+	{HB(100, B(ACTIVE, 1)), EXPECT(STANDBY, S | H | R)},
+	{HB(1000, B(ACTIVE, 1)), EXPECT(STANDBY, 0)},
+	{TICK(2000), EXPECT(ACTIVE, A | S | H), WHY("silent on all links")},
+};
+
+static const struct step health_no_yield_to_peer_without_api[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 1000, B_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{HEALTH(1100, 0), EXPECT(ACTIVE, S),
+	 WHY("peer node-b cannot take over now: staying ACTIVE")},
+	{KEEP(1200, 3000, B_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	/* it can again: the yield happens */
+	{HB(3100, B(STANDBY, 0)), EXPECT(STANDBY, S | H),
+	 WHY("health check failing and peer node-b is healthy")},
+};
+
+static const struct step failback_not_to_peer_without_api[] = {
+	B_ACTIVE_ALONE,
+	{HB(4000, AA_NOAPI(STARTING, 0)), EXPECT(ACTIVE, 0)},
+	{KEEP(4200, 9000, AA_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	/* node-a can again: the failback delay starts then */
+	{KEEP(9200, 12000, AA(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(12200), EXPECT(STANDBY, S | H), WHY("failback")},
+};
+
+/* A FAULT node retries itself when the peer cannot use the API either. */
+static const struct step fault_retries_when_peer_without_api[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 10000, B_NOAPI(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, NONE), EXPECT(ACTIVE, A)},
+	{ACQ(10900, 0), EXPECT(FAULT, S | H)},
+	{KEEP(11000, 20800, B_NOAPI(STANDBY, 0)), EXPECT(FAULT, 0)},
+	{TICK(20900), EXPECT(FAULT, A),
+	 WHY("retrying the acquisition (peer node-b cannot use the EC2 API)")},
+};
+
 /* Rule 6: health. */
 
 static const struct step health_active_yields_to_healthy_peer[] = {
@@ -1140,6 +1230,14 @@ static const struct scenario scenarios[] = {
 	SCEN(reload_during_acquisition_reissues_it),
 	SCEN(monitor_reacquire_success_resets, .threshold = 2),
 	SCEN(fault_hands_over_to_peer),
+	SCEN(startup_peer_without_api_not_preferred, .as_b = 1),
+	SCEN(startup_self_without_api_defers),
+	SCEN(without_api_still_takes_over_alone),
+	SCEN(without_api_takes_over_from_silent_peer),
+	SCEN(health_no_yield_to_peer_without_api),
+	SCEN(failback_not_to_peer_without_api, .as_b = 1, .failback = 1,
+	     .failback_delay = 3000),
+	SCEN(fault_retries_when_peer_without_api),
 	SCEN(acquire_timeout_faults_and_hands_over, .acquire_timeout = 30000),
 	SCEN(acquire_timeout_counts_towards_threshold, .threshold = 2,
 	     .acquire_timeout = 30000),
@@ -1254,6 +1352,10 @@ send_msg(struct sim *s, int from, enum sim_kind kind)
 	it.p.eligible = elect_eligible(&n->st);
 	it.p.term = elect_term(&n->st);
 	it.p.incarnation = n->inc;
+	/* the heartbeat flags, as daemon.c's link_fill sets them */
+	it.p.holds = elect_holds(&n->st);
+	it.p.maintenance = elect_maintenance(&n->st);
+	it.p.handover = elect_handing_over(&n->st);
 	enqueue(s, &it);
 }
 
@@ -1347,6 +1449,8 @@ node_stop(struct sim *s, int i, int graceful)
 		deliver(s, i, &ev);
 	else
 		cancel_acquire(s, i);
+	/* the state directory keeps the flag over the restart */
+	n->cfg.start_maintenance = elect_maintenance(&n->st);
 	n->up = 0;
 	n->restart_at = s->now + rnd_range(s, 200, 6000);
 	for (k = 0; k < SIM_QMAX; k++)
@@ -1408,7 +1512,20 @@ chaos_event(struct sim *s)
 	int i = (int)(rnd(s) % 2);
 	struct elect_event ev = {.type = ELECT_EV_HEALTH};
 
-	switch (rnd(s) % 7) {
+	switch (rnd(s) % 9) {
+	case 7: /* the operator: a switchover, forced or not */
+		ev.type = ELECT_EV_SWITCHOVER;
+		ev.force = rnd(s) % 3 == 0;
+		if (s->n[i].up)
+			deliver(s, i, &ev);
+		break;
+	case 8: /* the operator: maintenance on or off */
+		ev.type = ELECT_EV_MAINTENANCE;
+		ev.ok = !elect_maintenance(&s->n[i].st);
+		ev.force = rnd(s) % 3 == 0;
+		if (s->n[i].up)
+			deliver(s, i, &ev);
+		break;
 	case 0:
 		s->n[i].healthy = !s->n[i].healthy;
 		ev.ok = s->n[i].healthy;
@@ -1461,10 +1578,14 @@ settle(struct sim *s)
 	s->api_trouble = 0;
 	for (i = 0; i < 2; i++) {
 		struct elect_event ev = {.type = ELECT_EV_HEALTH, .ok = 1};
+		struct elect_event m = {.type = ELECT_EV_MAINTENANCE, .ok = 0};
 
 		s->n[i].healthy = 1;
-		if (s->n[i].up)
+		if (s->n[i].up) {
 			deliver(s, i, &ev);
+			deliver(s, i, &m);
+		}
+		s->n[i].cfg.start_maintenance = 0;
 	}
 }
 
@@ -1715,6 +1836,11 @@ test_msg_mapping(void)
 	CHECK(ev.peer.role == ELECT_ACTIVE && ev.peer.priority == 77);
 	CHECK(ev.peer.eligible == 1 && ev.peer.term == 12);
 	CHECK(ev.peer.incarnation == 0x1234);
+	CHECK(!ev.peer.holds && !ev.peer.maintenance && !ev.peer.handover);
+	m.flags = WIRE_FLAG_HOLDS | WIRE_FLAG_MAINTENANCE | WIRE_FLAG_HANDOVER;
+	elect_map_msg(&m, &ev);
+	CHECK(ev.peer.holds && ev.peer.maintenance && ev.peer.handover);
+	m.flags = 0;
 	m.type = WIRE_LEAVE;
 	m.state = WIRE_STATE_FAULT;
 	m.eligible = 0;
@@ -1914,6 +2040,323 @@ test_unconfirmed_acquisition_that_did_not_stick(void)
 	CHECK(elect_acq(&st) == ELECT_ACQ_IDLE);
 }
 
+/* ---- the operator: switchover and maintenance ---- */
+
+/* One event of the given type with the peer's heartbeat fields. */
+static void
+op(struct elect_state *st, enum elect_event_type type,
+   struct elect_peer_info peer, int ok, int force, uint64_t t,
+   struct elect_actions *a)
+{
+	struct elect_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.peer = peer;
+	ev.owner = (enum elect_owner)ok;
+	ev.ok = ok;
+	ev.force = force;
+	step_at(st, &ev, t, a);
+}
+
+static struct elect_peer_info
+peer_of(enum elect_role role, uint64_t term, unsigned prio, int holds,
+	int maint, int handover)
+{
+	struct elect_peer_info p = PEER(role, term, prio, 1, 7);
+
+	p.holds = holds;
+	p.maintenance = maint;
+	p.handover = handover;
+	return p;
+}
+
+static const struct elect_peer_info no_peer;
+
+/* node-a ACTIVE (EIP already here, term 1) with node-b STANDBY. */
+static void
+active_pair(struct elect_state *st, struct elect_peer_info b)
+{
+	struct elect_params ec;
+	struct elect_actions a;
+
+	make_config(&ec, 0, 0);
+	elect_init(st, &ec, 0);
+	op(st, ELECT_EV_START, no_peer, 0, 0, 0, &a);
+	op(st, ELECT_EV_OWNER, no_peer, ELECT_OWNER_SELF, 0, 100, &a);
+	op(st, ELECT_EV_PEER_HEARTBEAT, b, 0, 0, 200, &a);
+	CHECK(elect_role(st) == ELECT_ACTIVE && elect_term(st) == 1);
+}
+
+/* node-b STANDBY facing node-a ACTIVE (term 1, acquisition done). */
+static void
+standby_pair(struct elect_state *st, int maintenance)
+{
+	struct elect_params ec;
+	struct elect_actions a;
+
+	make_config(&ec, 1, 0);
+	ec.start_maintenance = maintenance;
+	elect_init(st, &ec, 0);
+	op(st, ELECT_EV_START, no_peer, 0, 0, 0, &a);
+	op(st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 0),
+	   0, 0, 100, &a);
+	CHECK(elect_role(st) == ELECT_STANDBY);
+}
+
+static void
+test_switchover_from_active_keeps_an_active_node(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+
+	TEST("switchover_on_active_asks_peer_then_steps_down_on_higher_term");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0));
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(!a.refused && elect_role(&st) == ELECT_ACTIVE);
+	CHECK(elect_handing_over(&st) && (a.flags & ELECT_ACT_SEND));
+	CHECK(!(a.flags & (ELECT_ACT_ACQUIRE | ELECT_ACT_HOOK)));
+	CHECK(strstr(a.reason, "asking peer node-b to take over") != NULL);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 550, &a);
+	CHECK(a.refused && strstr(a.reason, "already in progress") != NULL);
+	CHECK(elect_handing_over(&st));
+	/* still STANDBY (its heartbeat crossed ours): stay ACTIVE */
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0),
+	   0, 0, 600, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE);
+	/* ACTIVE, its AssociateAddress in flight: stay ACTIVE meanwhile */
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 0, 0, 0),
+	   0, 0, 700, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && a.flags == 0);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 1, 0, 0),
+	   0, 0, 750, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY && (a.flags & ELECT_ACT_HOOK));
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	CHECK(strstr(a.reason, "switchover: peer node-b is ACTIVE") != NULL);
+	CHECK(!elect_handing_over(&st));
+}
+
+static void
+test_switchover_lapses(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+	struct elect_peer_info b = peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0);
+	uint64_t t;
+
+	TEST("switchover_not_answered_lapses_after_three_timeouts");
+	active_pair(&st, b);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(elect_next_deadline(&st, 600) <= 3500);
+	for (t = 600; t < 3500; t += 200)
+		op(&st, ELECT_EV_PEER_HEARTBEAT, b, 0, 0, t, &a);
+	CHECK(elect_handing_over(&st));
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 3500, &a);
+	CHECK(!elect_handing_over(&st) && elect_role(&st) == ELECT_ACTIVE);
+	CHECK(strstr(a.reason, "did not take over") != NULL);
+}
+
+static void
+test_switchover_refusals(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+
+	TEST("switchover_refused_when_peer_in_maintenance_unless_forced");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 1, 0));
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(a.refused && strstr(a.reason, "node-b is in maintenance"));
+	CHECK(!elect_handing_over(&st));
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 550, &a);
+	CHECK(!a.refused && elect_handing_over(&st));
+
+	TEST("switchover_refused_when_peer_cannot_use_the_api");
+	{
+		struct elect_peer_info b = peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0);
+
+		b.no_api = 1;
+		active_pair(&st, b);
+		op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+		CHECK(a.refused && strstr(a.reason, "cannot use the EC2 API"));
+	}
+
+	TEST("switchover_refused_when_peer_unhealthy_or_not_heard");
+	active_pair(&st,
+		    (struct elect_peer_info)PEER(ELECT_STANDBY, 0, 50, 0, 7));
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(a.refused && strstr(a.reason, "unhealthy"));
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 1300, &a);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 1400, &a);
+	CHECK(a.refused && strstr(a.reason, "silent"));
+	CHECK(elect_role(&st) == ELECT_ACTIVE);
+}
+
+static void
+test_standby_takes_over_on_handover(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+
+	TEST("standby_takes_over_once_when_active_peer_hands_over");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 300, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && elect_term(&st) == 2);
+	CHECK((a.flags & ELECT_ACT_ACQUIRE) && (a.flags & ELECT_ACT_HOOK));
+	CHECK(strstr(a.reason, "asked this node to take over") != NULL);
+	/* the old ACTIVE's next heartbeats, before it stepped down: quiet */
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 350, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && a.reason[0] == '\0');
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	op(&st, ELECT_EV_ACQUIRED, no_peer, 1, 0, 400, &a);
+	CHECK(elect_holds(&st) && (a.flags & ELECT_ACT_SEND));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 450, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && a.flags == 0);
+
+	TEST("standby_without_the_api_ignores_handover");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_API, no_peer, 0, 0, 200, &a);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 300, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 0),
+	   0, 0, 350, &a);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 400, &a);
+	CHECK(a.refused && strstr(a.reason, "cannot use the EC2 API"));
+
+	TEST("standby_in_maintenance_ignores_handover");
+	standby_pair(&st, 1);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 1, 0, 1),
+	   0, 0, 300, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+}
+
+static void
+test_switchover_on_standby(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+
+	TEST("switchover_on_standby_takes_over_at_once");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 500, &a);
+	CHECK(!a.refused && elect_role(&st) == ELECT_ACTIVE);
+	CHECK((a.flags & ELECT_ACT_ACQUIRE) && elect_term(&st) == 2);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 0, 550, &a);
+	CHECK(a.refused && strstr(a.reason, "in progress") != NULL);
+
+	TEST("active_waits_for_standby_that_took_over_to_hold");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 0, 0, 0),
+	   0, 0, 500, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE && elect_handing_over(&st));
+	CHECK(!(a.flags & (ELECT_ACT_ACQUIRE | ELECT_ACT_VERIFY)));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 0, 0, 0),
+	   0, 0, 600, &a);
+	CHECK(elect_role(&st) == ELECT_ACTIVE);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 1, 0, 0),
+	   0, 0, 700, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY &&
+	      !(a.flags & ELECT_ACT_ACQUIRE));
+
+	TEST("switchover_on_standby_refused_while_peer_acquires");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 1, 100, 0, 0, 0),
+	   0, 0, 300, &a);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 500, &a);
+	CHECK(a.refused && strstr(a.reason, "already in progress") != NULL);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+
+	TEST("switchover_on_standby_in_maintenance_refused_even_forced");
+	standby_pair(&st, 1);
+	op(&st, ELECT_EV_SWITCHOVER, no_peer, 0, 1, 500, &a);
+	CHECK(a.refused && strstr(a.reason, "maintenance") != NULL);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+}
+
+static void
+test_maintenance(void)
+{
+	struct elect_state st;
+	struct elect_actions a;
+	char buf[4096];
+
+	TEST("maintenance_standby_never_takes_over_on_silence");
+	standby_pair(&st, 0);
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 1, 0, 200, &a);
+	CHECK(!a.refused && elect_maintenance(&st) &&
+	      (a.flags & ELECT_ACT_SEND));
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 1200, &a);
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 5000, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	elect_describe(&st, 5000, buf, sizeof(buf));
+	CHECK(strstr(buf, "\nmaintenance: yes") != NULL);
+	CHECK(strstr(buf, "in maintenance (never taking over)") != NULL);
+	/* off again: the silent peer is taken over at once */
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 0, 0, 5100, &a);
+	CHECK(!elect_maintenance(&st) && elect_role(&st) == ELECT_ACTIVE);
+	CHECK(a.flags & ELECT_ACT_ACQUIRE);
+
+	TEST("maintenance_from_start_keeps_even_own_eip_standby");
+	{
+		struct elect_params ec;
+
+		make_config(&ec, 0, 0);
+		ec.start_maintenance = 1;
+		elect_init(&st, &ec, 0);
+		op(&st, ELECT_EV_START, no_peer, 0, 0, 0, &a);
+		op(&st, ELECT_EV_OWNER, no_peer, ELECT_OWNER_SELF, 0, 100, &a);
+		op(&st, ELECT_EV_TICK, no_peer, 0, 0, 3000, &a);
+		CHECK(elect_role(&st) == ELECT_STANDBY);
+		CHECK(strstr(a.reason, "in maintenance") != NULL);
+		op(&st, ELECT_EV_TICK, no_peer, 0, 0, 9000, &a);
+		CHECK(elect_role(&st) == ELECT_STANDBY);
+	}
+
+	TEST("maintenance_on_active_hands_over_like_a_switchover");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0));
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 1, 0, 500, &a);
+	CHECK(!a.refused && elect_role(&st) == ELECT_ACTIVE);
+	CHECK(elect_maintenance(&st) && elect_handing_over(&st));
+	op(&st, ELECT_EV_PEER_HEARTBEAT, peer_of(ELECT_ACTIVE, 2, 50, 1, 0, 0),
+	   0, 0, 700, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+	/* the new ACTIVE dies: no takeover */
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 3000, &a);
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+
+	TEST("maintenance_on_active_without_peer_refused_unless_forced");
+	active_pair(&st, peer_of(ELECT_STANDBY, 0, 50, 0, 0, 0));
+	op(&st, ELECT_EV_TICK, no_peer, 0, 0, 1300, &a);
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 1, 0, 1400, &a);
+	CHECK(a.refused && strstr(a.reason, "--force") != NULL);
+	CHECK(!elect_maintenance(&st) && elect_role(&st) == ELECT_ACTIVE);
+	op(&st, ELECT_EV_MAINTENANCE, no_peer, 1, 1, 1500, &a);
+	CHECK(!a.refused && elect_maintenance(&st));
+	CHECK(elect_role(&st) == ELECT_STANDBY);
+	CHECK(!(a.flags & ELECT_ACT_ACQUIRE));
+
+	TEST("peer_in_maintenance_is_not_preferred");
+	{
+		struct elect_params ec;
+
+		make_config(&ec, 1, 0);
+		elect_init(&st, &ec, 0);
+		op(&st, ELECT_EV_START, no_peer, 0, 0, 0, &a);
+		op(&st, ELECT_EV_OWNER, no_peer, ELECT_OWNER_NONE, 0, 50, &a);
+		op(&st, ELECT_EV_PEER_HEARTBEAT,
+		   peer_of(ELECT_STANDBY, 0, 100, 0, 1, 0), 0, 0, 100, &a);
+		CHECK(elect_role(&st) == ELECT_ACTIVE);
+		CHECK(strstr(a.reason, "node-a is in maintenance") != NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -1929,6 +2372,12 @@ main(void)
 	test_peer_states();
 	test_acquisition_sets_owner_self_unverified();
 	test_unconfirmed_acquisition_that_did_not_stick();
+	test_switchover_from_active_keeps_an_active_node();
+	test_switchover_lapses();
+	test_switchover_refusals();
+	test_standby_takes_over_on_handover();
+	test_switchover_on_standby();
+	test_maintenance();
 	test_simulation();
 	return check_done();
 }

@@ -147,6 +147,13 @@ static int
 a_saw_leave(struct node *a, struct node *b)
 {
 	(void)b;
+	return a->leaves >= 1;
+}
+
+static int
+a_saw_leave_twice(struct node *a, struct node *b)
+{
+	(void)b;
 	return a->leaves >= 2;
 }
 
@@ -370,11 +377,17 @@ test_replay_and_ordering(struct ev_loop *loop, struct node *a, struct node *b)
 	CHECK(l0->rejected_by[WIRE_ERR_REPLAY] == 1);
 	CHECK(a->msgs == msgs + 1 && l0->rx_seq == s0 + 100);
 
-	TEST("sequences_are_per_link_so_reordering_between_links_is_fine");
+	TEST("overtaken_packet_on_the_other_link_keeps_it_alive_only");
 	m = from_b(inc, 1, s1 + 1); /* far below link 0's sequence */
 	CHECK(inject_send(loop, &in, a, 1, &m));
-	CHECK(a->msgs == msgs + 2 && l1->rx_seq == s1 + 1);
-	CHECK(l1->rejected_by[WIRE_ERR_REPLAY] == 0);
+	CHECK(a->msgs == msgs + 1 && l1->rx_seq == s1 + 1);
+	CHECK(l1->rejected_by[WIRE_ERR_REPLAY] == 0 && l1->overtaken == 1);
+	CHECK(link_status(&a->ls, 1, util_now_ms()) == LINK_UP);
+
+	TEST("newer_than_all_links_reaches_the_owner_from_either_link");
+	m = from_b(inc, 1, s0 + 101);
+	CHECK(inject_send(loop, &in, a, 1, &m));
+	CHECK(a->msgs == msgs + 2 && a->last_link == 1);
 
 	TEST("packet_naming_the_other_link_is_wrong_link");
 	m = from_b(inc, 1, s1 + 50);
@@ -461,10 +474,21 @@ test_links(void)
 	CHECK(a.ls.links[1].rejected >= 1);
 	CHECK(any_alive(&a.ls, util_now_ms()));
 
-	TEST("leave_is_delivered_on_every_link");
+	TEST("leave_is_sent_on_every_link_and_reaches_the_owner_once");
 	a.leaves = 0;
+	{
+		unsigned long r0 = a.ls.links[0].received;
+		unsigned long r1 = a.ls.links[1].received;
+
+		link_send_leave(&b.ls);
+		CHECK(run_until(loop, a_saw_leave, &a, &b, 2000));
+		CHECK(a.leaves == 1);
+		CHECK(run_until(loop, a_saw_leave_twice, &a, &b, 2000) ||
+		      (a.ls.links[0].received > r0 &&
+		       a.ls.links[1].received > r1));
+	}
 	link_send_leave(&b.ls);
-	CHECK(run_until(loop, a_saw_leave, &a, &b, 2000));
+	CHECK(run_until(loop, a_saw_leave_twice, &a, &b, 2000));
 	CHECK(a.last.type == WIRE_LEAVE);
 
 	TEST("silent_peer_takes_both_links_down");

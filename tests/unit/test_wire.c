@@ -4,6 +4,8 @@
  * `test_wire --write-seeds DIR` writes the fuzzing seeds for fuzz_wire.
  */
 #include "check.h"
+#include "elect.h"
+#include "elect_map.h"
 #include "log.h"
 #include "wire.h"
 
@@ -393,10 +395,13 @@ pkt(uint64_t inc, unsigned link, uint64_t seq, uint64_t stamp)
 	return m;
 }
 
+static enum wire_order last_order;
+
 static enum wire_err
 rc(struct wire_replay *r, unsigned link, struct wire_msg m, uint64_t now)
 {
-	return wire_replay_check(r, link, &m, now, WINDOW);
+	last_order = (enum wire_order)-1;
+	return wire_replay_check(r, link, &m, now, WINDOW, &last_order);
 }
 
 static void
@@ -415,10 +420,25 @@ test_replay(void)
 	CHECK(rc(&r, 0, pkt(1, 0, 5, NOW + 200), NOW + 300) == WIRE_ERR_REPLAY);
 	CHECK(rc(&r, 0, pkt(1, 0, 12, NOW + 400), NOW + 400) == WIRE_OK);
 
-	TEST("sequences_are_per_link");
+	TEST("replay_is_judged_per_link");
 	CHECK(rc(&r, 1, pkt(1, 1, 3, NOW + 400), NOW + 400) == WIRE_OK);
 	CHECK(rc(&r, 1, pkt(1, 1, 3, NOW + 400), NOW + 400) == WIRE_ERR_REPLAY);
 	CHECK(rc(&r, 0, pkt(1, 0, 13, NOW + 600), NOW + 600) == WIRE_OK);
+
+	TEST("only_a_packet_newer_than_all_links_is_newest");
+	CHECK(rc(&r, 1, pkt(1, 1, 14, NOW + 600), NOW + 600) == WIRE_OK &&
+	      last_order == WIRE_ORDER_NEWEST);
+	/* the same send's copy on the other link: fresh there, not newer */
+	CHECK(rc(&r, 0, pkt(1, 0, 14, NOW + 600), NOW + 600) == WIRE_OK &&
+	      last_order == WIRE_ORDER_COPY);
+	CHECK(rc(&r, 1, pkt(1, 1, 15, NOW + 600), NOW + 600) == WIRE_OK &&
+	      last_order == WIRE_ORDER_NEWEST);
+	CHECK(rc(&r, 1, pkt(1, 1, 16, NOW + 600), NOW + 600) == WIRE_OK &&
+	      last_order == WIRE_ORDER_NEWEST);
+	/* a late one on link 0, overtaken by link 1 */
+	CHECK(rc(&r, 0, pkt(1, 0, 15, NOW + 600), NOW + 600) == WIRE_OK &&
+	      last_order == WIRE_ORDER_OVERTAKEN);
+	CHECK(r.max_seq == 16 && r.seq[0] == 15 && r.seq[1] == 16);
 
 	TEST("packet_for_another_link_is_wrong_link");
 	CHECK(rc(&r, 0, pkt(1, 1, 100, NOW + 600), NOW + 600) ==
@@ -443,10 +463,10 @@ test_replay(void)
 	TEST("new_incarnation_is_accepted_at_once");
 	CHECK(rc(&r, 1, pkt(2, 1, 1, NOW + WINDOW + 1), NOW + WINDOW) ==
 	      WIRE_OK);
-	CHECK(r.incarnation == 2);
+	CHECK(r.incarnation == 2 && last_order == WIRE_ORDER_NEWEST);
 	/* its sequences start again, on every link */
-	CHECK(rc(&r, 0, pkt(2, 0, 1, NOW + WINDOW + 2), NOW + WINDOW) ==
-	      WIRE_OK);
+	CHECK(rc(&r, 0, pkt(2, 0, 2, NOW + WINDOW + 2), NOW + WINDOW) ==
+	      WIRE_OK && last_order == WIRE_ORDER_NEWEST);
 
 	TEST("old_incarnation_is_refused_on_any_link");
 	CHECK(rc(&r, 0, pkt(1, 0, 1000, NOW + WINDOW), NOW + WINDOW) ==
@@ -483,6 +503,130 @@ test_replay(void)
 	      WIRE_ERR_OLD_INCARNATION);
 	CHECK(rc(&r, 0, pkt(4, 0, 9, NOW + WINDOW + 201), NOW + WINDOW + 300) ==
 	      WIRE_OK);
+}
+
+/*
+ * Issue 11's measurement, as node-a lives it: node-a ACTIVE (term 1) and
+ * its packets to node-b lost on both links. node-b takes over (term 2);
+ * its first ACTIVE heartbeat reaches node-a on link 1 while the STANDBY
+ * heartbeat it sent just before, on link 0, is 3 ms late. Before, node-a
+ * took that late STANDBY for "node-b yielded" and took the EIP back: two
+ * writes. Only packets newer than all reach the election (link.c does
+ * exactly this), so node-a stays STANDBY and writes nothing more.
+ */
+struct pair {
+	struct elect_state st;
+	struct wire_replay r;
+	uint64_t now, wall;
+	unsigned writes, fed;
+};
+
+static void
+pair_step(struct pair *p, const struct elect_event *ev)
+{
+	struct elect_actions a;
+
+	elect_step(&p->st, ev, p->now, &a);
+	if (a.flags & ELECT_ACT_ACQUIRE)
+		p->writes++;
+}
+
+static void
+pair_until(struct pair *p, uint64_t t)
+{
+	struct elect_event tick = {.type = ELECT_EV_TICK};
+	uint64_t d;
+	int guard = 0;
+
+	while ((d = elect_next_deadline(&p->st, p->now)) <= t &&
+	       guard++ < 1000) {
+		p->now = d;
+		pair_step(p, &tick);
+	}
+	p->now = t;
+}
+
+static void
+pair_recv(struct pair *p, uint64_t t, unsigned link, uint64_t seq,
+	  enum wire_state state, uint64_t term)
+{
+	struct wire_msg m = pkt(5, link, seq, p->wall + t);
+	enum wire_order order;
+	struct elect_event ev;
+
+	pair_until(p, t);
+	m.state = state;
+	m.term = term;
+	m.priority = 50;
+	m.flags = state == WIRE_STATE_ACTIVE ? WIRE_FLAG_HOLDS : 0;
+	CHECK(wire_replay_check(&p->r, link, &m, p->wall + t, WINDOW,
+				&order) == WIRE_OK);
+	if (order != WIRE_ORDER_NEWEST)
+		return;
+	p->fed++;
+	elect_map_msg(&m, &ev);
+	pair_step(p, &ev);
+}
+
+static void
+test_order_across_links(void)
+{
+	struct elect_params ep;
+	struct elect_event ev;
+	struct pair p;
+	uint64_t seq = 1, t;
+
+	TEST("late_heartbeat_on_the_other_link_does_not_undo_a_step_down");
+	memset(&ep, 0, sizeof(ep));
+	strcpy(ep.self_name, "node-a");
+	strcpy(ep.peer_name, "node-b");
+	ep.self_priority = 100;
+	ep.peer_priority = 50;
+	ep.failback_delay_ms = 30000;
+	ep.startup_wait_ms = 3000;
+	ep.timeout_ms = 1000;
+	ep.monitor_interval_ms = 60000;
+	ep.migration_threshold = 1;
+	memset(&p, 0, sizeof(p));
+	p.wall = NOW;
+	elect_init(&p.st, &ep, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = ELECT_EV_START;
+	pair_step(&p, &ev);
+	pair_until(&p, 100);
+	ev.type = ELECT_EV_OWNER;
+	ev.owner = ELECT_OWNER_NONE;
+	pair_step(&p, &ev);
+	pair_until(&p, 3000);
+	CHECK(elect_role(&p.st) == ELECT_ACTIVE && p.writes == 1);
+	ev.type = ELECT_EV_ACQUIRED;
+	ev.ok = 1;
+	pair_step(&p, &ev);
+	CHECK(elect_term(&p.st) == 1);
+
+	/* node-b, STANDBY, heard on both links; node-a's packets are lost */
+	for (t = 3200; t < 4000; t += 200, seq++) {
+		pair_recv(&p, t, 0, seq, WIRE_STATE_STANDBY, 1);
+		pair_recv(&p, t + 1, 1, seq, WIRE_STATE_STANDBY, 1);
+	}
+	CHECK(elect_role(&p.st) == ELECT_ACTIVE);
+	/* seq: STANDBY, sent on link 1 at once, on link 0 late */
+	pair_recv(&p, 4000, 1, seq, WIRE_STATE_STANDBY, 1);
+	/* seq + 1: node-b took over; link 1 overtakes link 0 */
+	pair_recv(&p, 4010, 1, seq + 1, WIRE_STATE_ACTIVE, 2);
+	CHECK(elect_role(&p.st) == ELECT_STANDBY);
+	pair_recv(&p, 4013, 0, seq, WIRE_STATE_STANDBY, 1);
+	CHECK(elect_role(&p.st) == ELECT_STANDBY);
+	pair_recv(&p, 4014, 0, seq + 1, WIRE_STATE_ACTIVE, 2);
+	seq += 2;
+	for (t = 4200; t < 12000; t += 200, seq++) {
+		pair_recv(&p, t, 1, seq, WIRE_STATE_ACTIVE, 2);
+		pair_recv(&p, t + 3, 0, seq, WIRE_STATE_ACTIVE, 2);
+	}
+	CHECK(elect_role(&p.st) == ELECT_STANDBY);
+	CHECK(elect_term(&p.st) == 1);
+	CHECK(p.writes == 1);
+	CHECK(p.r.seq[0] == seq - 1 && p.r.seq[1] == seq - 1);
 }
 
 static void
@@ -598,6 +742,7 @@ main(int argc, char **argv)
 	test_malformed();
 	test_sender();
 	test_replay();
+	test_order_across_links();
 	test_echo();
 	test_names();
 	return check_done();
