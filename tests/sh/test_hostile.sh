@@ -153,7 +153,7 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&
 	unshare -m mount -t tmpfs -o size=64k tmpfs "$T/probe" 2>/dev/null; then
 	# A real full file system: a 64 kB tmpfs in a private mount namespace.
 	cp "$T/authkey" "$T/live.key"
-	unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs '$T/run-tmpfs' &&
+	unshare -m sh -c "mount -t tmpfs -o size=64k,mode=0755 tmpfs '$T/run-tmpfs' &&
 		exec '$EIPFLOATD' -c '$T/live.conf' -n node-a \
 		--runtime-dir '$T/run-tmpfs' -l info" 2>"$T/tmpfs.log" &
 	pid_tmpfs=$!
