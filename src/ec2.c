@@ -1,14 +1,12 @@
 /*
- * ec2.c - EC2 Query API client: SigV4-signed POSTs through http.c, retried
- * with src/backoff.h's policy on src/loop.h's deferral. The rules it applies
- * are in ec2_query.c and the answers are parsed in ec2_xml.c (both pure).
+ * ec2.c - EC2 Query API client: builds, signs (SigV4) and sends each call
+ * through http.c; ec2_retry.c decides what an answer means for it (retry,
+ * skew, DryRun). The rules are in ec2_query.c and the answers are parsed
+ * in ec2_xml.c (both pure).
  */
 #include "ec2.h"
 #include "creds.h"
-#include "http.h"
-#include "log.h"
-#include "loop.h"
-#include "sigv4.h"
+#include "ec2_retry.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -36,62 +34,6 @@ ec2_action_name(enum ec2_action action)
 }
 
 /* ---- the client (I/O) ---- */
-
-struct creds_wait {
-	struct ec2_call *call; /* NULL once the call was cancelled */
-};
-
-struct ec2_call {
-	struct ec2_ctx *ctx;
-	enum ec2_action action;
-	char label[160];
-	struct ec2_form form;
-	struct backoff_policy policy;
-	ec2_done_cb cb;
-	void *arg;
-	struct loop_defer attempt; /* first attempt and every backoff */
-	struct http_call *http;
-	struct creds_wait *wait;
-	unsigned attempts;
-	int refreshed;
-	int skew_retried;    /* retried once with a corrected clock */
-	int timed_out;	     /* the last attempt timed out */
-	unsigned quota_cost; /* what its last retry took from the quota */
-	int dry_run;
-	uint64_t started_ms;
-	int in_cb;
-	struct ec2_result res;
-	struct ec2_address addrs[EC2_ADDRESSES_MAX];
-	struct ec2_call *prev, *next;
-};
-
-struct ec2_ctx {
-	struct ev_loop *loop;
-	struct http_ctx *http;
-	struct creds_ctx *creds;
-	char region[64];
-	char url[1024];
-	char host[256];
-	char path[512];
-	char ca_file[1024];
-	unsigned timeout_ms;
-	ec2_rand_fn rand;
-	void *rand_arg;
-	uint64_t rand_state;
-	struct ec2_call *calls;
-	struct ec2_counters counters[EC2_NACTIONS];
-	struct backoff_quota quota;
-	int64_t clock_offset_s; /* EC2's clock minus ours, from its Date */
-	int api_down;		/* see ec2_api_usable() */
-	char api_why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 200];
-	struct log_ratelimit retry_log;
-	/* Scratch for signing; wiped after each use (it holds the token). */
-	struct sigv4_result sig;
-	char hdr_date[64];
-	char hdr_auth[1100];
-	char hdr_host[300];
-	char hdr_token[4200];
-};
 
 /* xorshift64*: jitter needs spread, not secrecy. */
 static uint32_t
@@ -196,6 +138,18 @@ ec2_cancel(struct ec2_call *call)
 	free(call);
 }
 
+/* The call's end: accounting, then the callback, which may free anything. */
+void
+ec2_call_deliver(struct ec2_call *call, int rc)
+{
+	call_quiesce(call);
+	ec2_retry_outcome(call, rc);
+	call_unlink(call);
+	call->in_cb = 1;
+	call->cb(call->arg, &call->res);
+	free(call);
+}
+
 /*
  * Walk the list rather than cancel its head until it is empty: a call whose
  * callback is running is already off the list (ec2_cancel ignores it), so
@@ -218,118 +172,12 @@ ec2_free(struct ec2_ctx *ctx)
 	free(ctx);
 }
 
-/* The call's failure says the API cannot be used from here: remember why. */
-static void
-api_unusable(struct ec2_call *call)
-{
-	struct ec2_ctx *ctx = call->ctx;
-	char why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 4];
-
-	ec2_failure_text(call->res.code, call->res.message, why, sizeof(why));
-	ctx->api_down = 1;
-	snprintf(ctx->api_why, sizeof(ctx->api_why), "%s: %s", call->label,
-		 why);
-}
-
-/* The call's end: counters, then the callback, which may free anything. */
-static void
-deliver(struct ec2_call *call, int rc)
-{
-	struct ec2_ctx *ctx = call->ctx;
-	struct ec2_counters *c = &ctx->counters[call->action];
-
-	call_quiesce(call);
-	call->res.rc = rc;
-	call->res.attempts = call->attempts;
-	call->res.elapsed_ms = util_now_ms() - call->started_ms;
-	if (rc == 0) {
-		c->ok++;
-		ctx->api_down = 0;
-		backoff_quota_refund(&ctx->quota, call->quota_cost);
-		if (call->attempts > 1)
-			log_summary_end(&ctx->retry_log, LOG_LEVEL_WARNING,
-					"ec2 retry warnings held back");
-		log_debug("%s: ok in %llu ms (%u attempt%s)", call->label,
-			  (unsigned long long)call->res.elapsed_ms,
-			  call->attempts, call->attempts == 1 ? "" : "s");
-	} else {
-		c->failed++;
-		if (ec2_unusable_code(call->res.code))
-			api_unusable(call);
-	}
-	call_unlink(call);
-	call->in_cb = 1;
-	call->cb(call->arg, &call->res);
-	free(call);
-}
-
 static void start_attempt(struct ec2_call *call);
 
 static void
 attempt_cb(void *arg)
 {
 	start_attempt(arg);
-}
-
-/* An attempt failed with res.code/message set: retry, refresh or give up. */
-static void
-attempt_failed(struct ec2_call *call, enum ec2_error_class cls)
-{
-	struct ec2_ctx *ctx = call->ctx;
-	uint64_t elapsed = util_now_ms() - call->started_ms;
-	uint64_t wait = backoff_delay_ms(&call->policy, call->attempts,
-					 ctx->rand(ctx->rand_arg));
-	int role = creds_current_source(ctx->creds) == CREDS_IMDS;
-	char of[24] = "", why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 4];
-
-	/* Known before the call gives up: the takeover may be cancelled. */
-	if (strcmp(call->res.code, "NoCredentials") == 0 ||
-	    (strcmp(call->res.code, "Transport") == 0 && call->attempts >= 3))
-		api_unusable(call);
-	ec2_failure_text(call->res.code, call->res.message, why, sizeof(why));
-	switch (ec2_next_step(&call->policy, cls, call->attempts, elapsed, wait,
-			      role, call->refreshed)) {
-	case EC2_NEXT_GIVE_UP:
-		deliver(call, -1);
-		return;
-	case EC2_NEXT_REFRESH_RETRY:
-		log_notice("%s: %s (fetching fresh role credentials, retry "
-			   "now)",
-			   call->label, call->res.code);
-		call->refreshed = 1;
-		ctx->counters[call->action].retried++;
-		creds_invalidate(ctx->creds);
-		loop_defer_soon(&call->attempt);
-		return;
-	case EC2_NEXT_RETRY:
-		/*
-		 * Nothing was sent (no credentials, no request): the quota
-		 * guards the account's request budget, which this attempt
-		 * did not touch; the attempt limit still bounds it.
-		 */
-		if (strcmp(call->res.code, "NoCredentials") == 0 ||
-		    strcmp(call->res.code, "RequestFailed") == 0) {
-			call->quota_cost = 0;
-			break;
-		}
-		call->quota_cost = backoff_quota_take(&ctx->quota,
-						      call->timed_out);
-		if (call->quota_cost != 0)
-			break;
-		log_summarized(&ctx->retry_log, LOG_LEVEL_WARNING,
-			       "%s: %s (no retry: the retry quota is spent; "
-			       "successes refill it)",
-			       call->label, why);
-		deliver(call, -1);
-		return;
-	}
-	if (call->policy.max_attempts != 0)
-		snprintf(of, sizeof(of), "/%u", call->policy.max_attempts - 1);
-	log_summarized(&ctx->retry_log, LOG_LEVEL_WARNING,
-		       "%s: %s (retry %u%s in %llu ms)", call->label, why,
-		       call->attempts, of, (unsigned long long)wait);
-	ctx->counters[call->action].retried++;
-	loop_defer_after(&call->attempt, wait);
 }
 
 static void
@@ -368,62 +216,6 @@ parse_ok(struct ec2_call *call, const struct http_response *resp)
 	return rc;
 }
 
-/*
- * The answer's Date against our clock: move the signing offset when EC2's
- * clock is 5 minutes away (warning once per change), and say whether a
- * call refused for its time should be retried now (once).
- */
-static int
-skew_seen(struct ec2_call *call, const struct http_response *resp,
-	  const char *code)
-{
-	struct ec2_ctx *ctx = call->ctx;
-	int64_t off;
-	enum ec2_skew k = ec2_skew_check(resp->date, code, (int64_t)time(NULL),
-					 ctx->clock_offset_s, &off);
-
-	switch (k) {
-	case EC2_SKEW_KEEP:
-		return 0;
-	case EC2_SKEW_ADJUST:
-	case EC2_SKEW_RETRY:
-		break;
-	}
-	if (off != ctx->clock_offset_s && off != 0)
-		log_warn("ec2: EC2's clock is %lld s %s this host: fix NTP "
-			 "(signing with EC2's time meanwhile)",
-			 (long long)(off < 0 ? -off : off),
-			 off > 0 ? "ahead of" : "behind");
-	else if (off != ctx->clock_offset_s)
-		log_notice("ec2: EC2's clock agrees with this host again");
-	ctx->clock_offset_s = off;
-	return k == EC2_SKEW_RETRY && !call->skew_retried;
-}
-
-/*
- * A DryRun call ends with an error either way: DryRunOperation means it
- * would have been allowed, UnauthorizedOperation that IAM denies it.
- */
-static int
-dry_run_answer(struct ec2_call *call)
-{
-	char msg[EC2_MESSAGE_MAX + 80];
-
-	if (strcmp(call->res.code, "DryRunOperation") == 0) {
-		deliver(call, 0);
-		return 1;
-	}
-	if (strcmp(call->res.code, "UnauthorizedOperation") == 0) {
-		snprintf(msg, sizeof(msg),
-			 "the IAM policy does not allow ec2:%s: %s",
-			 ec2_action_name(call->action), call->res.message);
-		util_strlcpy(call->res.message, msg, sizeof(call->res.message));
-		deliver(call, -1);
-		return 1;
-	}
-	return 0;
-}
-
 static void
 on_http(void *arg, const struct http_response *resp)
 {
@@ -436,18 +228,18 @@ on_http(void *arg, const struct http_response *resp)
 	call->timed_out = resp->transport_error == CURLE_OPERATION_TIMEDOUT;
 	if (resp->transport_error != 0) {
 		set_error(call, "Transport", resp->error);
-		attempt_failed(call, EC2_ERR_RETRYABLE);
+		ec2_retry_failed(call, EC2_ERR_RETRYABLE);
 		return;
 	}
 	if (resp->status == 200) {
-		(void)skew_seen(call, resp, "");
+		ec2_retry_skew(call, resp, "");
 		if (parse_ok(call, resp) == 0) {
 			set_error(call, "", "");
-			deliver(call, 0);
+			ec2_call_deliver(call, 0);
 			return;
 		}
 		/* A cut or garbled answer: the next one may be whole. */
-		attempt_failed(call, EC2_ERR_RETRYABLE);
+		ec2_retry_failed(call, EC2_ERR_RETRYABLE);
 		return;
 	}
 	if (ec2_parse_error(resp->body, resp->body_len, &e, err, sizeof(err)) ==
@@ -460,7 +252,7 @@ on_http(void *arg, const struct http_response *resp)
 		snprintf(code, sizeof(code), "Http%ld", resp->status);
 		set_error(call, code, err);
 	}
-	if (skew_seen(call, resp, call->res.code)) {
+	if (ec2_retry_skew(call, resp, call->res.code)) {
 		log_notice("%s: %s: retrying once with EC2's time", call->label,
 			   call->res.code);
 		call->skew_retried = 1;
@@ -468,9 +260,9 @@ on_http(void *arg, const struct http_response *resp)
 		loop_defer_soon(&call->attempt);
 		return;
 	}
-	if (call->dry_run && dry_run_answer(call))
+	if (call->dry_run && ec2_retry_dry_run(call))
 		return;
-	attempt_failed(call, ec2_classify(resp->status, call->res.code));
+	ec2_retry_failed(call, ec2_classify(resp->status, call->res.code));
 }
 
 static int
@@ -550,12 +342,12 @@ on_creds(void *arg, const struct creds *c, const char *cerr)
 	call->wait = NULL;
 	if (c == NULL) {
 		set_error(call, "NoCredentials", cerr ? cerr : "unavailable");
-		attempt_failed(call, EC2_ERR_RETRYABLE);
+		ec2_retry_failed(call, EC2_ERR_RETRYABLE);
 		return;
 	}
 	if (send_signed(call, c, err, sizeof(err)) == -1) {
 		set_error(call, "RequestFailed", err);
-		attempt_failed(call, EC2_ERR_RETRYABLE);
+		ec2_retry_failed(call, EC2_ERR_RETRYABLE);
 	}
 }
 
@@ -569,7 +361,7 @@ start_attempt(struct ec2_call *call)
 	call->res.status = 0;
 	if (w == NULL) {
 		set_error(call, "RequestFailed", "out of memory");
-		attempt_failed(call, EC2_ERR_RETRYABLE);
+		ec2_retry_failed(call, EC2_ERR_RETRYABLE);
 		return;
 	}
 	w->call = call;
@@ -721,25 +513,4 @@ ec2_dump(const struct ec2_ctx *ctx, FILE *out)
 			ec2_action_name((enum ec2_action)a),
 			ctx->counters[a].ok, ctx->counters[a].retried,
 			ctx->counters[a].failed);
-}
-
-int64_t
-ec2_clock_offset_s(const struct ec2_ctx *ctx)
-{
-	return ctx->clock_offset_s;
-}
-
-unsigned
-ec2_retry_quota(const struct ec2_ctx *ctx)
-{
-	return ctx->quota.tokens;
-}
-
-int
-ec2_api_usable(const struct ec2_ctx *ctx, char *why, size_t len)
-{
-	if (!ctx->api_down)
-		return 1;
-	util_strlcpy(why, ctx->api_why, len);
-	return 0;
 }
