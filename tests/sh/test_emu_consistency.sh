@@ -3,21 +3,20 @@
 # read_lag_ms DescribeAddresses answers with the association of N ms ago,
 # with empty_read_ms it shows no association for N ms after each change;
 # AssociateAddress issues a fresh eipassoc- id every time and the state
-# counts remaps per allocation. Standard library only (its own SigV4
-# signer), 127.0.0.1 only. Exit 0 pass, 1 fail, 77 skip.
+# counts remaps per allocation. Standard library only (tests/emutest.py's
+# SigV4 signer), 127.0.0.1 only. Exit 0 pass, 1 fail, 77 skip.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 [ -x "$PY" ] || { echo "SKIP: $PY not found"; exit 77; }
-exec "$PY" - "$HERE/../ec2emu.py" <<'EOF'
-import datetime, hashlib, hmac, json, os, shutil, subprocess, sys, tempfile
-import time, urllib.parse, urllib.request
-import xml.etree.ElementTree as ET
+exec "$PY" - "$HERE/.." <<'EOF'
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import emutest
+from emutest import tag
 
-EMU = sys.argv[1]
 KEY, SECRET, REGION = "AKIAEMUTEST000000001", "emu/consistency/secret", "eu-west-1"
 IA, IB, ALLOC = "i-0aaaaaaaaaaaaaaa1", "i-0bbbbbbbbbbbbbbb2", "eipalloc-0abc"
-tmp = tempfile.mkdtemp(prefix="test_emu_consistency.")
 world = {
     "region": REGION,
     "instances": [{"id": IA, "private_ip": "10.0.0.20"},
@@ -26,91 +25,17 @@ world = {
                    "instance_id": IA, "association_id": "eipassoc-0first"}],
     "access_keys": [{"access_key_id": KEY, "secret": SECRET}],
 }
-with open(os.path.join(tmp, "world.json"), "w") as f:
-    json.dump(world, f)
-ready = os.path.join(tmp, "ready.json")
-emu = subprocess.Popen([sys.executable, EMU, "--world",
-                        os.path.join(tmp, "world.json"), "--port", "0",
-                        "--ready-file", ready],
-                       stdout=subprocess.DEVNULL,
-                       stderr=open(os.path.join(tmp, "emu.err"), "w"))
-failed = 0
-
-def done(rc):
-    emu.terminate()
-    emu.wait(10)
-    if rc:
-        sys.stdout.write(open(os.path.join(tmp, "emu.err")).read()[-3000:])
-    shutil.rmtree(tmp)
-    sys.exit(rc)
-
-for _ in range(100):
-    if os.path.exists(ready) or emu.poll() is not None:
-        break
-    time.sleep(0.1)
-if not os.path.exists(ready):
-    print("FAIL: emulator did not start")
-    done(1)
-EC2 = json.load(open(ready))["ec2"]
-HOST = urllib.parse.urlsplit(EC2).netloc
-
-def check(name, ok, detail=""):
-    global failed
-    if ok:
-        print("ok - " + name)
-    else:
-        failed += 1
-        print("not ok - %s %s" % (name, detail))
-
-def hm(k, m):
-    return hmac.new(k, m.encode(), hashlib.sha256).digest()
-
-def ec2(action, **params):
-    params = dict(Action=action, Version="2016-11-15", **params)
-    body = urllib.parse.urlencode(sorted(params.items()),
-                                  quote_via=urllib.parse.quote)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    amz, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-    ctype = "application/x-www-form-urlencoded; charset=utf-8"
-    canon = "\n".join(["POST", "/", "",
-                       "content-type:" + ctype, "host:" + HOST,
-                       "x-amz-date:" + amz, "",
-                       "content-type;host;x-amz-date",
-                       hashlib.sha256(body.encode()).hexdigest()])
-    scope = "%s/%s/ec2/aws4_request" % (day, REGION)
-    sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope,
-                     hashlib.sha256(canon.encode()).hexdigest()])
-    k = hm(hm(hm(hm(("AWS4" + SECRET).encode(), day), REGION), "ec2"),
-           "aws4_request")
-    sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
-    req = urllib.request.Request(EC2 + "/", data=body.encode(), headers={
-        "Content-Type": ctype, "X-Amz-Date": amz,
-        "Authorization": "AWS4-HMAC-SHA256 Credential=%s/%s, "
-        "SignedHeaders=content-type;host;x-amz-date, Signature=%s"
-        % (KEY, scope, sig)})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return ET.fromstring(r.read())
-
-def tag(el, name):
-    for e in el.iter():
-        if e.tag.rsplit("}", 1)[-1] == name:
-            return e.text
-    return None
+t = emutest.Emu("test_emu_consistency", world, KEY, SECRET)
+check, control = t.check, t.control
 
 def read():
-    x = ec2("DescribeAddresses", **{"AllocationId.1": ALLOC})
+    x = t.call("DescribeAddresses", **{"AllocationId.1": ALLOC})[1]
     return tag(x, "instanceId"), tag(x, "associationId")
 
 def associate(iid):
-    x = ec2("AssociateAddress", AllocationId=ALLOC, InstanceId=iid,
-            AllowReassociation="true")
+    x = t.call("AssociateAddress", AllocationId=ALLOC, InstanceId=iid,
+               AllowReassociation="true")[1]
     return tag(x, "associationId")
-
-def control(method, path, obj=None):
-    data = None if obj is None else json.dumps(obj).encode()
-    req = urllib.request.Request(EC2 + path, data=data, method=method)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
 
 def addr_state():
     return control("GET", "/_emu/state")["addresses"][0]
@@ -172,11 +97,6 @@ control("POST", "/_emu/set", {"read_lag_ms": 0, "empty_read_ms": 0,
                                             "instance_id": IB}})
 check("console_associate_counts_a_remap", addr_state()["remaps"] == 6,
       addr_state())
-try:
-    control("POST", "/_emu/set", {"read_lag_ms": -1})
-    bad = False
-except urllib.error.HTTPError as e:
-    bad = e.code == 400
-check("negative_read_lag_is_refused", bad)
-done(1 if failed else 0)
+check("negative_read_lag_is_refused", t.refused({"read_lag_ms": -1}))
+t.done()
 EOF

@@ -4,22 +4,20 @@
 # caller in the account and answered with RequestLimitExceeded (503); the
 # buckets control key; DryRun answering DryRunOperation (412) or, for an
 # action in the instance's denied_actions, UnauthorizedOperation (403).
-# Standard library only (its own SigV4 signer), 127.0.0.1 only.
+# Standard library only (tests/emutest.py's SigV4 signer), 127.0.0.1 only.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 [ -x "$PY" ] || { echo "SKIP: $PY not found"; exit 77; }
-exec "$PY" - "$HERE/../ec2emu.py" <<'EOF'
-import datetime, hashlib, hmac, json, os, shutil, subprocess, sys, tempfile
-import time, urllib.error, urllib.parse, urllib.request
-import xml.etree.ElementTree as ET
+exec "$PY" - "$HERE/.." <<'EOF'
+import sys, time, urllib.error
+sys.path.insert(0, sys.argv[1])
+import emutest
 
-EMU = sys.argv[1]
 KEY, SECRET, REGION = "AKIAEMUTEST000000001", "emu/limits/secret", "eu-west-1"
 IA, IB, IC = "i-0aaaaaaaaaaaaaaa1", "i-0bbbbbbbbbbbbbbb2", "i-0ccccccccccccccc3"
 ALLOC = "eipalloc-0abc"
-tmp = tempfile.mkdtemp(prefix="test_emu_limits.")
 world = {
     "region": REGION,
     "instances": [{"id": IA, "private_ip": "10.0.0.20",
@@ -33,108 +31,12 @@ world = {
                    "instance_id": IA}],
     "access_keys": [{"access_key_id": KEY, "secret": SECRET}],
 }
-with open(os.path.join(tmp, "world.json"), "w") as f:
-    json.dump(world, f)
-ready = os.path.join(tmp, "ready.json")
-emu = subprocess.Popen([sys.executable, EMU, "--world",
-                        os.path.join(tmp, "world.json"), "--port", "0",
-                        "--ready-file", ready],
-                       stdout=subprocess.DEVNULL,
-                       stderr=open(os.path.join(tmp, "emu.err"), "w"))
-failed = 0
-
-def done(rc):
-    emu.terminate()
-    emu.wait(10)
-    if rc:
-        sys.stdout.write(open(os.path.join(tmp, "emu.err")).read()[-3000:])
-    shutil.rmtree(tmp)
-    sys.exit(rc)
-
-for _ in range(100):
-    if os.path.exists(ready) or emu.poll() is not None:
-        break
-    time.sleep(0.1)
-if not os.path.exists(ready):
-    print("FAIL: emulator did not start")
-    done(1)
-READY = json.load(open(ready))
-EC2 = READY["ec2"]
-HOST = urllib.parse.urlsplit(EC2).netloc
-
-def check(name, ok, detail=""):
-    global failed
-    if ok:
-        print("ok - " + name)
-    else:
-        failed += 1
-        print("not ok - %s %s" % (name, detail))
-
-def hm(k, m):
-    return hmac.new(k, m.encode(), hashlib.sha256).digest()
-
-STATIC = (KEY, SECRET, None)
+t = emutest.Emu("test_emu_limits", world, KEY, SECRET)
+check, control, refused, role_creds = t.check, t.control, t.refused, t.role_creds
+STATIC = t.static
 
 def ec2(action, creds=STATIC, **params):
-    """One signed call: (HTTP status, error code or None, message)."""
-    akid, secret, token = creds
-    params = dict(Action=action, Version="2016-11-15", **params)
-    body = urllib.parse.urlencode(sorted(params.items()),
-                                  quote_via=urllib.parse.quote)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    amz, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-    ctype = "application/x-www-form-urlencoded; charset=utf-8"
-    hdrs = [("content-type", ctype), ("host", HOST), ("x-amz-date", amz)]
-    if token:
-        hdrs.append(("x-amz-security-token", token))
-    signed = ";".join(h for h, _ in hdrs)
-    canon = "\n".join(["POST", "/", ""] + ["%s:%s" % h for h in hdrs] +
-                      ["", signed, hashlib.sha256(body.encode()).hexdigest()])
-    scope = "%s/%s/ec2/aws4_request" % (day, REGION)
-    sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope,
-                     hashlib.sha256(canon.encode()).hexdigest()])
-    k = hm(hm(hm(hm(("AWS4" + secret).encode(), day), REGION), "ec2"),
-           "aws4_request")
-    sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
-    h = {"Content-Type": ctype, "X-Amz-Date": amz,
-         "Authorization": "AWS4-HMAC-SHA256 Credential=%s/%s, "
-         "SignedHeaders=%s, Signature=%s" % (akid, scope, signed, sig)}
-    if token:
-        h["X-Amz-Security-Token"] = token
-    req = urllib.request.Request(EC2 + "/", data=body.encode(), headers=h)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, None, ""
-    except urllib.error.HTTPError as e:
-        x = ET.fromstring(e.read())
-        return e.code, x.findtext(".//Code"), x.findtext(".//Message")
-
-def role_creds(iid):
-    base = READY["imds." + iid]
-    tok = urllib.request.urlopen(urllib.request.Request(
-        base + "/latest/api/token", method="PUT",
-        headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"}),
-        timeout=10).read().decode()
-    def get(path):
-        return urllib.request.urlopen(urllib.request.Request(
-            base + path, headers={"X-aws-ec2-metadata-token": tok}),
-            timeout=10).read().decode()
-    role = get("/latest/meta-data/iam/security-credentials/").strip()
-    c = json.loads(get("/latest/meta-data/iam/security-credentials/" + role))
-    return c["AccessKeyId"], c["SecretAccessKey"], c["Token"]
-
-def control(method, path, obj=None):
-    data = None if obj is None else json.dumps(obj).encode()
-    req = urllib.request.Request(EC2 + path, data=data, method=method)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
-def refused(obj):
-    try:
-        control("POST", "/_emu/set", obj)
-        return False
-    except urllib.error.HTTPError as e:
-        return e.code == 400
+    return t.ec2(action, creds, **params)
 
 def associate(iid, creds=STATIC, **extra):
     return ec2("AssociateAddress", creds, AllocationId=ALLOC, InstanceId=iid,
@@ -237,5 +139,5 @@ try:
 except urllib.error.HTTPError as e:
     norole = e.code == 404
 check("instance_without_role_has_no_credentials", norole)
-done(1 if failed else 0)
+t.done()
 EOF
