@@ -2,7 +2,7 @@
  * ec2.h - the EC2 Query API calls eipfloatd needs (DescribeAddresses,
  * AssociateAddress): signed POSTs over http.c, retried as src/backoff.h
  * says (capped exponential backoff, full jitter, the SDKs' retry quota),
- * signed with EC2's clock when its Date headers show ours is off. The pure halves: ec2_query.h (rules) and ec2_xml.h (answers).
+ * signed with EC2's clock when its Date headers show ours is off. The pure halves: ec2_query.h (rules) and ec2_xml.h (answers); what an answer means: ec2_retry.h (private to ec2.c and ec2_retry.c).
  */
 #ifndef EIPFLOATD_EC2_H
 #define EIPFLOATD_EC2_H
