@@ -2,7 +2,9 @@
  * ec2.h - the EC2 Query API calls eipfloatd needs (DescribeAddresses,
  * AssociateAddress): signed POSTs over http.c, retried as src/backoff.h
  * says (capped exponential backoff, full jitter, the SDKs' retry quota),
- * signed with EC2's clock when its Date headers show ours is off. The pure halves: ec2_query.h (rules) and ec2_xml.h (answers); what an answer means: ec2_retry.h (private to ec2.c and ec2_retry.c).
+ * signed with EC2's clock when its Date headers show ours is off. The pure
+ * halves: ec2_query.h (rules) and ec2_xml.h (answers); what an answer means:
+ * ec2_retry.h (private to ec2.c and ec2_retry.c).
  */
 #ifndef EIPFLOATD_EC2_H
 #define EIPFLOATD_EC2_H
@@ -47,7 +49,8 @@ struct ec2_result {
 	/* AssociateAddress: the association this call created (its commit) */
 	char association_id[EC2_ID_MAX];
 	/* 1 for a DryRun call: rc 0 = IAM allows it (code "DryRunOperation"),
-	 * code "UnauthorizedOperation" = denied, the message names the action */
+	 * code "UnauthorizedOperation" = denied, the message names the action
+	 */
 	int dry_run;
 };
 
