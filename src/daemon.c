@@ -4,7 +4,7 @@
  * health results, timers, signals) into election events and the election's
  * actions back into I/O. All decisions live in elect.c.
  */
-#include "daemon.h"
+#include "daemon_int.h"
 #include "health.h"
 #include "config.h"
 #include "ctl.h"
@@ -21,7 +21,6 @@
 #include "resource_setup.h"
 #include "statefile.h"
 #include "status.h"
-#include "textfile.h"
 #include "util.h"
 
 #include <ev.h>
@@ -36,46 +35,7 @@
 
 #define LEAVE_COPIES 3
 #define STOP_GRACE_MS 2000
-#define METRICS_TEXTFILE_MS 5000
 
-struct daemon {
-	const struct daemon_options *opt;
-	struct ev_loop *loop;
-	struct config cfg; /* read-only between reloads */
-	int pidfd;
-	uint64_t started_ms;
-	int exit_code;
-	int stopping;
-	struct statefile state; /* as last read from or written to the disk */
-	int state_ok;		/* the state directory is usable */
-
-	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
-	ev_timer watchdog;
-	ev_timer elect_timer; /* next elect_next_deadline() */
-	ev_timer stop_timer;  /* graceful stop: wait for the hook */
-	uint64_t stop_deadline;
-
-	struct link_set links;
-	int links_open;
-	uint64_t incarnation;
-	struct elect_state el;
-	struct hooks *hooks;
-	struct health *health;
-	struct ctl *ctl;
-	struct loop_defer metrics_timer; /* metrics.textfile */
-
-	/* the resources, and the AWS set-up they wait for */
-	struct resource_setup *res;
-	uint64_t acquire_started_ms; /* the takeover decision */
-	int ready_sent;		     /* READY=1 told systemd start-up is done */
-
-	unsigned long reloads_ok, reloads_failed, dumps, transitions;
-	unsigned long transitions_to[STATUS_ROLES];
-	unsigned long failovers;
-	uint64_t last_acquire_ms; /* decision -> all associated, last time */
-};
-
-static void feed(struct daemon *d, const struct elect_event *ev);
 static void api_sync(struct daemon *d);
 
 int
@@ -108,7 +68,7 @@ got_owner(void *arg, enum resource_owner owner, const char *detail)
 	};
 
 	api_sync(d);
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 }
 
 static void
@@ -134,7 +94,7 @@ got_acquired(void *arg, int rc, const char *detail)
 			   d->last_acquire_ms);
 	}
 	api_sync(d);
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 }
 
 /* ---- the election shell ---- */
@@ -173,8 +133,8 @@ run_hook(struct daemon *d, const struct elect_actions *a)
 	hooks_run(d->hooks, hook_role(a->to), &he);
 }
 
-static void
-elect_schedule(struct daemon *d, uint64_t now)
+void
+daemon_schedule(struct daemon *d, uint64_t now)
 {
 	uint64_t when = elect_next_deadline(&d->el, now);
 
@@ -186,8 +146,8 @@ elect_schedule(struct daemon *d, uint64_t now)
 	ev_timer_start(d->loop, &d->elect_timer);
 }
 
-static void
-apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
+void
+daemon_apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 {
 	if (a->reason[0] && a->from != a->to) {
 		struct log_fields f = {
@@ -236,16 +196,16 @@ apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 	}
 }
 
-static void
-feed(struct daemon *d, const struct elect_event *ev)
+void
+daemon_feed(struct daemon *d, const struct elect_event *ev)
 {
 	struct elect_actions a;
 	uint64_t now = util_now_ms();
 
 	elect_step(&d->el, ev, now, &a);
-	apply(d, &a, now);
+	daemon_apply(d, &a, now);
 	if (!d->stopping)
-		elect_schedule(d, now);
+		daemon_schedule(d, now);
 }
 
 static void
@@ -255,7 +215,7 @@ on_elect_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	struct elect_event ev = {.type = ELECT_EV_TICK};
 
 	api_sync(d);
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 }
 
 /*
@@ -273,7 +233,7 @@ api_sync(struct daemon *d)
 
 	if (ok != elect_api_down(&d->el))
 		return;
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 }
 
 static void
@@ -286,7 +246,7 @@ got_health(void *arg, enum health_status health, const char *reason)
 		.detail = reason,
 	};
 
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 }
 
 /* ---- heartbeats ---- */
@@ -324,7 +284,7 @@ link_msg(void *arg, unsigned link, const struct wire_msg *m, uint64_t now)
 		return;
 	elect_map_msg(m, &ev);
 	resource_setup_peer_instance(d->res, m->instance_id);
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 }
 
 /* ---- signals ---- */
@@ -363,7 +323,7 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	d->stopping = 1;
 	d->exit_code = 0;
 	ev_timer_stop(loop, &d->elect_timer);
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 	resource_setup_cancel(d->res);
 	if (d->links_open) {
 		link_close(&d->links);
@@ -378,119 +338,8 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_timer_start(loop, &d->stop_timer);
 }
 
-static const struct resource_setup_ops res_ops_template = {
-	.on_owner = got_owner, .on_acquired = got_acquired};
-
-/*
- * The resource layer after a reload. When what it was built from changed
- * (resources, aws.*, instance or interface ids) a new one is built from
- * `next` and replaces the old, and the election hears ELECT_EV_RESOURCES
- * (it re-issues an acquisition in flight, or verifies the new group at
- * once, so an ACTIVE node associates an added EIP now and no longer
- * manages a removed one). Otherwise the credentials are only re-read. Returns the new set-up, d->res itself, or NULL (out of memory).
- */
-static struct resource_setup *
-resources_for_reload(struct daemon *d, const struct config *next, char *what,
-		     size_t len)
-{
-	struct resource_setup_ops ops = res_ops_template;
-
-	if (!config_resources_changed(&d->cfg, next, what, len)) {
-		resource_setup_refresh_credentials(d->res);
-		return d->res;
-	}
-	ops.arg = d;
-	return resource_setup_new(d->loop, next, &ops);
-}
-
-static void
-resources_swap(struct daemon *d, struct resource_setup *rs)
-{
-	struct resource_setup *old = d->res;
-	const char *peer = resource_setup_peer(old);
-	struct elect_event ev = {.type = ELECT_EV_RESOURCES};
-
-	if (rs == old)
-		return;
-	if (peer[0] != '\0')
-		resource_setup_peer_instance(rs, peer);
-	resource_setup_free(old);
-	d->res = rs;
-	resource_setup_start(rs);
-	feed(d, &ev);
-}
-
-/*
- * SIGHUP: build a whole new configuration and swap it in only if it is
- * valid and compatible; a bad file leaves the running one untouched. Every
- * key either applies here or config_reload_check() refuses the reload
- * naming it. systemd hears RELOADING=1/READY=1 only once start-up is done
- * (a reload while STARTING must not make it think start-up finished).
- */
-static void
-on_reload(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	struct daemon *d = w->data;
-	struct elect_params ep;
-	struct config *next;
-	struct resource_setup *rs = NULL;
-	char err[512], summary[1024], what[64] = "";
-
-	if (d->stopping)
-		return;
-	if (d->ready_sent)
-		notify_send("RELOADING=1");
-	next = malloc(sizeof(*next));
-	if (next == NULL) {
-		log_err("reload: out of memory; keeping the running "
-			"configuration");
-		goto out;
-	}
-	if (config_load(d->opt->config_path, d->cfg.nodes[d->cfg.self].name,
-			next, err, sizeof(err)) == -1 ||
-	    config_reload_check(&d->cfg, next, err, sizeof(err)) == -1) {
-		d->reloads_failed++;
-		log_err("reload rejected, keeping the running configuration: "
-			"%s",
-			err);
-		goto out;
-	}
-	rs = resources_for_reload(d, next, what, sizeof(what));
-	if (rs == NULL) {
-		d->reloads_failed++;
-		log_err("reload: out of memory; keeping the running "
-			"configuration");
-		goto out;
-	}
-	memcpy(&d->cfg, next, sizeof(d->cfg));
-	d->reloads_ok++;
-	link_set_config(&d->links, &d->cfg);
-	elect_map_params(&ep, &d->cfg);
-	elect_reconfigure(&d->el, &ep);
-	hooks_reload(d->hooks, &d->cfg);
-	health_reload(d->health, &d->cfg);
-	config_summary(&d->cfg, summary, sizeof(summary));
-	if (rs != d->res)
-		log_notice("reloaded %s: %s (%s changed: resource layer "
-			   "rebuilt)",
-			   d->opt->config_path, summary, what);
-	else
-		log_notice("reloaded %s: %s", d->opt->config_path, summary);
-	resources_swap(d, rs);
-	elect_schedule(d, util_now_ms());
-out:
-	if (next != NULL) {
-		util_explicit_bzero(next, sizeof(*next));
-		free(next);
-	}
-	if (d->ready_sent)
-		notify_sendf("READY=1\nSTATUS=%s (term %" PRIu64 ")",
-			     elect_role_name(elect_role(&d->el)),
-			     elect_term(&d->el));
-}
-
-static void
-dump_sources_of(const struct daemon *d, struct dump_sources *src)
+void
+daemon_dump_sources(const struct daemon *d, struct dump_sources *src)
 {
 	*src = (struct dump_sources){
 		.config_path = d->opt->config_path,
@@ -518,190 +367,8 @@ on_dump(struct ev_loop *loop, ev_signal *w, int revents)
 	struct dump_sources src;
 
 	d->dumps++;
-	dump_sources_of(d, &src);
+	daemon_dump_sources(d, &src);
 	dump_now(&src, d->opt->runtime_dir);
-}
-
-/* The snapshot behind status --json and the metrics. */
-static void
-status_fill(const struct daemon *d, struct status_snapshot *s)
-{
-	const struct config *c = &d->cfg;
-	uint64_t now = util_now_ms();
-
-	memset(s, 0, sizeof(*s));
-	s->version = PACKAGE_VERSION;
-	s->pid = (long)getpid();
-	s->wall_ms = util_wall_ms();
-	s->node = c->nodes[c->self].name;
-	s->state = elect_role(&d->el);
-	s->since_wall_ms = s->wall_ms - (now - elect_since(&d->el));
-	s->term = elect_term(&d->el);
-	s->priority = c->nodes[c->self].priority;
-	s->healthy = elect_eligible(&d->el);
-	s->guarded = elect_guarded(&d->el);
-	s->maintenance = elect_maintenance(&d->el);
-	s->reason = elect_last_reason(&d->el);
-	s->peer_name = c->nodes[c->peer].name;
-	s->peer_known = elect_peer_state(&d->el, now) != ELECT_PEER_UNKNOWN;
-	s->peer_alive = elect_peer_alive(&d->el, now);
-	s->peer_state = elect_peer(&d->el)->role;
-	s->peer_priority = elect_peer(&d->el)->priority;
-	s->peer_healthy = elect_peer(&d->el)->eligible;
-	s->peer_maintenance = elect_peer(&d->el)->maintenance;
-	s->peer_term = elect_peer(&d->el)->term;
-	s->nlinks = d->links_open ? d->links.nlinks : 0;
-	for (unsigned i = 0; i < s->nlinks; i++) {
-		const struct link *l = &d->links.links[i];
-
-		util_strlcpy(s->links[i].local, l->local_str,
-			     sizeof(s->links[i].local));
-		util_strlcpy(s->links[i].peer, l->peer_str,
-			     sizeof(s->links[i].peer));
-		s->links[i].up = link_alive(&d->links, i, now);
-		s->links[i].have_rtt = l->have_rtt;
-		s->links[i].rtt_ms = l->rtt_ms;
-		s->links[i].sent = l->sent;
-		s->links[i].received = l->received;
-		s->links[i].rejected = l->rejected;
-		for (int e = 0; e < WIRE_ERR_COUNT; e++)
-			s->rejected_by[e] += l->rejected_by[e];
-	}
-	resource_setup_status(d->res, s);
-	memcpy(s->transitions_to, d->transitions_to,
-	       sizeof(s->transitions_to));
-	s->failovers = d->failovers;
-	s->last_failover_ms = d->last_acquire_ms;
-}
-
-/* A ctl answer: the text and a newline, malloc'd. */
-static int
-answer_text(const char *text, char **body, size_t *len)
-{
-	size_t n = strlen(text);
-
-	*body = malloc(n + 2);
-	if (*body == NULL)
-		return -1;
-	memcpy(*body, text, n);
-	(*body)[n] = '\n';
-	(*body)[n + 1] = '\0';
-	*len = n + 1;
-	return 0;
-}
-
-/*
- * switchover, maintenance: the election decides (and may refuse); its line
- * is the answer. The maintenance flag is written to the state directory
- * once the election took it, so a restart keeps what the operator saw.
- */
-static int
-operator_request(struct daemon *d, const struct ctl_request *req, char **body,
-		 size_t *len)
-{
-	struct elect_event ev = {.force = req->force};
-	struct elect_actions a;
-	char err[PATH_MAX + 160], text[ELECT_REASON_MAX + sizeof(err) + 64];
-	uint64_t now = util_now_ms();
-	struct statefile next = d->state;
-
-	if (d->stopping)
-		return answer_text("refused: the daemon is stopping", body,
-				   len) == 0 ? 0 : -1;
-	ev.type = req->cmd == CTL_CMD_SWITCHOVER ? ELECT_EV_SWITCHOVER
-						 : ELECT_EV_MAINTENANCE;
-	ev.ok = req->cmd == CTL_CMD_MAINTENANCE_ON;
-	if (ev.type == ELECT_EV_MAINTENANCE && !d->state_ok) {
-		snprintf(text, sizeof(text),
-			 "maintenance refused: the state directory %s is not "
-			 "usable (see the start-up log), so the flag would not "
-			 "survive a restart",
-			 d->opt->state_dir);
-		return answer_text(text, body, len) == 0 ? 0 : -1;
-	}
-	elect_step(&d->el, &ev, now, &a);
-	snprintf(text, sizeof(text), "%s", a.reason);
-	next.maintenance = elect_maintenance(&d->el);
-	if (ev.type == ELECT_EV_MAINTENANCE &&
-	    next.maintenance != d->state.maintenance) {
-		if (statefile_save(d->opt->state_dir, &next, err,
-				   sizeof(err)) == -1) {
-			log_err("maintenance %s: not saved: %s",
-				next.maintenance ? "on" : "off", err);
-			snprintf(text, sizeof(text),
-				 "%s; NOT SAVED, a restart forgets it: %s",
-				 a.reason, err);
-		} else {
-			d->state = next;
-		}
-	}
-	apply(d, &a, now);
-	elect_schedule(d, now);
-	if (answer_text(text, body, len) == -1)
-		return -1;
-	return a.refused ? 0 : 1;
-}
-
-/*
- * A control socket request: answered from memory at once, so the loop
- * never waits for a client. status is the dump's text, so `eipfloatd
- * status`, SIGUSR1 and the state file always agree.
- */
-static int
-on_ctl(void *arg, const struct ctl_request *req, char **body, size_t *len)
-{
-	struct daemon *d = arg;
-	struct status_snapshot snap;
-	struct dump_sources src;
-
-	*body = NULL;
-	*len = 0;
-	switch (req->cmd) {
-	case CTL_CMD_STATUS:
-		break;
-	case CTL_CMD_STATUS_JSON:
-		status_fill(d, &snap);
-		*body = status_json(&snap);
-		if (*body == NULL)
-			return -1;
-		*len = strlen(*body);
-		return 1;
-	case CTL_CMD_METRICS:
-		status_fill(d, &snap);
-		return status_metrics(&snap, body, len) == 0 ? 1 : -1;
-	case CTL_CMD_SWITCHOVER:
-	case CTL_CMD_MAINTENANCE_ON:
-	case CTL_CMD_MAINTENANCE_OFF:
-		return operator_request(d, req, body, len);
-	}
-	dump_sources_of(d, &src);
-	return dump_text(&src, body, len) == 0 ? 1 : -1;
-}
-
-/*
- * metrics.textfile: the same text as `eipfloatd metrics`, replaced
- * atomically every few seconds for node_exporter's textfile collector.
- */
-static void
-on_metrics_timer(void *arg)
-{
-	struct daemon *d = arg;
-	struct status_snapshot snap;
-	char *text = NULL, err[512];
-	size_t len = 0;
-
-	loop_defer_after(&d->metrics_timer, METRICS_TEXTFILE_MS);
-	if (d->cfg.metrics_textfile[0] == '\0')
-		return;
-	status_fill(d, &snap);
-	if (status_metrics(&snap, &text, &len) == -1) {
-		log_warn("metrics textfile: out of memory");
-		return;
-	}
-	if (textfile_replace(d->cfg.metrics_textfile, text, len, err,
-			     sizeof(err)) == -1)
-		log_warn("metrics textfile: %s", err);
-	free(text);
 }
 
 static void
@@ -715,7 +382,7 @@ signals_start(struct daemon *d)
 {
 	ev_signal_init(&d->sig_term, on_stop, SIGTERM);
 	ev_signal_init(&d->sig_int, on_stop, SIGINT);
-	ev_signal_init(&d->sig_hup, on_reload, SIGHUP);
+	ev_signal_init(&d->sig_hup, daemon_on_reload, SIGHUP);
 	ev_signal_init(&d->sig_usr1, on_dump, SIGUSR1);
 	d->sig_term.data = d->sig_int.data = d->sig_hup.data =
 		d->sig_usr1.data = d;
@@ -739,6 +406,9 @@ watchdog_start(struct daemon *d)
 	ev_timer_start(d->loop, &d->watchdog);
 }
 
+const struct resource_setup_ops daemon_res_ops = {
+	.on_owner = got_owner, .on_acquired = got_acquired};
+
 static int
 modules_open(struct daemon *d)
 {
@@ -746,7 +416,7 @@ modules_open(struct daemon *d)
 		.arg = d, .fill = link_fill, .on_msg = link_msg};
 	struct elect_params ep;
 	struct elect_event start = {.type = ELECT_EV_START};
-	struct resource_setup_ops res_ops = res_ops_template;
+	struct resource_setup_ops res_ops = daemon_res_ops;
 	char err[512];
 
 	if (link_new_incarnation(&d->incarnation) == -1) {
@@ -775,17 +445,18 @@ modules_open(struct daemon *d)
 		return -1;
 	}
 	d->links_open = 1;
-	feed(d, &start);
+	daemon_feed(d, &start);
 	d->health = health_new(d->loop, &d->cfg, got_health, d);
 	if (d->health == NULL) {
 		log_err("cannot start: out of memory");
 		return -1;
 	}
-	d->ctl = ctl_open(d->loop, d->opt->runtime_dir, on_ctl, d, err,
+	d->ctl = ctl_open(d->loop, d->opt->runtime_dir, daemon_on_ctl, d, err,
 			  sizeof(err));
 	if (d->ctl == NULL)
 		log_warn("%s; `eipfloatd status` will not work", err);
-	loop_defer_init(&d->metrics_timer, d->loop, on_metrics_timer, d);
+	loop_defer_init(&d->metrics_timer, d->loop, daemon_on_metrics_timer,
+			d);
 	loop_defer_soon(&d->metrics_timer);
 	resource_setup_start(d->res);
 	return 0;
