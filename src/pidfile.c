@@ -3,6 +3,7 @@
  * directory: two daemons for one node would fight over the EIP.
  */
 #include "pidfile.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,26 +33,7 @@ pidfile_check_dir(const char *dir, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "runtime dir %s: not a directory%s", dir,
-			 S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
-		return -1;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen,
-			 "runtime dir %s: owned by uid %ld, not by us (uid "
-			 "%ld); chown it or use --runtime-dir",
-			 dir, (long)st.st_uid, (long)geteuid());
-		return -1;
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		snprintf(err, errlen,
-			 "runtime dir %s: writable by group or others (mode "
-			 "%04o); chmod go-w it",
-			 dir, (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	return 0;
+	return util_check_own_dir(&st, "runtime dir", dir, err, errlen);
 }
 
 /*

@@ -28,28 +28,7 @@ statefile_check_dir(const char *dir, char *err, size_t errlen)
 			return 1;
 		}
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "state directory %s is not a directory",
-			 dir);
-		return -1;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen,
-			 "state directory %s is owned by uid %lu, not by the "
-			 "daemon's uid %lu (chown it)",
-			 dir, (unsigned long)st.st_uid,
-			 (unsigned long)geteuid());
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen,
-			 "state directory %s is writable by %s (mode %04o): "
-			 "chmod go-w it",
-			 dir, st.st_mode & S_IWOTH ? "others" : "its group",
-			 (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	return 0;
+	return util_check_own_dir(&st, "state directory", dir, err, errlen);
 }
 
 static int

@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,4 +92,32 @@ util_read_full(int fd, void *buf, size_t n)
 		got += (size_t)r;
 	}
 	return got;
+}
+
+int
+util_check_own_dir(const struct stat *st, const char *what, const char *dir,
+		   char *err, size_t errlen)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		snprintf(err, errlen, "%s %s is not a directory%s", what, dir,
+			 S_ISLNK(st->st_mode) ? " (a symbolic link)" : "");
+		return -1;
+	}
+	if (st->st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "%s %s is owned by uid %lu, not by the daemon's uid "
+			 "%lu: chown it",
+			 what, dir, (unsigned long)st->st_uid,
+			 (unsigned long)geteuid());
+		return -1;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "%s %s is writable by %s (mode %04o): chmod go-w it",
+			 what, dir,
+			 st->st_mode & S_IWOTH ? "others" : "its group",
+			 (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	return 0;
 }

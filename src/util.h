@@ -29,4 +29,14 @@ void util_explicit_bzero(void *p, size_t n);
  */
 void util_free_secret(void *p);
 
+struct stat;
+/*
+ * A directory only the daemon may write (the runtime and state
+ * directories): st, from stat or lstat of dir, must be a directory owned
+ * by our effective uid and not writable by group or others. 0, or -1 and
+ * one line in err naming `what` (e.g. "runtime dir"), dir and the fix.
+ */
+int util_check_own_dir(const struct stat *st, const char *what,
+		       const char *dir, char *err, size_t errlen);
+
 #endif
