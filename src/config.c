@@ -189,8 +189,7 @@ config_load_string(const char *text, const char *name, const char *node,
 		rc = config_node_select(&c, node, out);
 	config_destroy(&lc);
 	if (rc == -1) {
-		util_explicit_bzero(out->authkey, sizeof(out->authkey));
-		out->authkey_len = 0;
+		config_forget_keys(out);
 	}
 	return rc;
 }
@@ -244,6 +243,13 @@ addr_with_port(const struct config_node *n, unsigned i, unsigned port,
 		(void)snprintf(buf, len, "[%s]:%u", n->addr_str[i], port);
 	else
 		(void)snprintf(buf, len, "%s:%u", n->addr_str[i], port);
+}
+
+void
+config_forget_keys(struct config *cfg)
+{
+	util_explicit_bzero(cfg->authkey, sizeof(cfg->authkey));
+	memset(cfg->authkey_len, 0, sizeof(cfg->authkey_len));
 }
 
 void

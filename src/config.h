@@ -24,6 +24,7 @@
 #define CONFIG_ID_MAX 64
 #define CONFIG_ADDRSTR_MAX 64
 #define CONFIG_AUTHKEY_MAX AUTHKEY_MAX
+#define CONFIG_AUTHKEYS_MAX 4 /* cluster.authkey: one file or a list */
 
 struct config_node {
 	char name[CONFIG_NAME_MAX];
@@ -58,9 +59,11 @@ struct config {
 
 	/* cluster */
 	char cluster_name[CONFIG_NAME_MAX];
-	char authkey_path[CONFIG_PATH_MAX];
-	uint8_t authkey[CONFIG_AUTHKEY_MAX]; /* secret: never log */
-	size_t authkey_len;
+	/* authkey[0] signs, every one verifies (a rotation in progress) */
+	char authkey_path[CONFIG_AUTHKEYS_MAX][CONFIG_PATH_MAX];
+	uint8_t authkey[CONFIG_AUTHKEYS_MAX][CONFIG_AUTHKEY_MAX]; /* secret */
+	size_t authkey_len[CONFIG_AUTHKEYS_MAX];
+	unsigned nauthkeys;
 
 	/* nodes; self is the index of this host's entry, peer the other */
 	struct config_node nodes[CONFIG_MAX_NODES];
@@ -71,7 +74,7 @@ struct config {
 	/* heartbeat */
 	unsigned interval_ms;
 	unsigned timeout_ms;
-	unsigned replay_window_ms; /* wall-clock stamp tolerance */
+	unsigned replay_window_ms; /* obsolete since protocol 2: unused */
 	unsigned nlinks;	   /* = addresses per node = ports */
 	unsigned ports[CONFIG_MAX_LINKS];
 
@@ -132,6 +135,9 @@ int config_load_string(const char *text, const char *name, const char *node,
  * default filled in; it loads again and prints the same. No secrets.
  */
 void config_print(const struct config *cfg, FILE *out);
+
+/* Zero every key's bytes (before a copy is freed or kept without them). */
+void config_forget_keys(struct config *cfg);
 
 /* One line: cluster, self, peer, links, resources (no secrets). */
 void config_summary(const struct config *cfg, char *buf, size_t len);

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #define DEFAULT_AUTHKEY "/etc/eipfloatd/authkey"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -197,18 +199,98 @@ check_hook(struct config_ctx *c, const config_setting_t *at,
 	return config_fail(c, at, "%s", why);
 }
 
-/* Read the key now: a node that cannot authenticate must not start. */
+/*
+ * Key i from `in` (s: the setting to blame). The key is read now: a node
+ * that cannot authenticate must not start. Two entries naming one file, or
+ * two files holding one key, are a mistake in a rotation: say so.
+ */
 static int
-check_authkey(struct config_ctx *c, const config_setting_t *at,
-	      const struct config_key *k, void *base)
+read_one_authkey(struct config_ctx *c, const config_setting_t *s,
+		 struct config *cfg, unsigned i, const char *in)
+{
+	char why[CONFIG_PATH_MAX + 128];
+	unsigned j;
+
+	if (in[0] == '\0')
+		return config_fail(c, s, "must not be empty");
+	if (config_resolve(c, s, in, cfg->authkey_path[i],
+			   sizeof(cfg->authkey_path[i])) == -1)
+		return -1;
+	for (j = 0; j < i; j++)
+		if (strcmp(cfg->authkey_path[j], cfg->authkey_path[i]) == 0)
+			return config_fail(c, s, "%s is listed twice",
+					   cfg->authkey_path[i]);
+	if (authkey_read(cfg->authkey_path[i], cfg->authkey[i],
+			 &cfg->authkey_len[i], why, sizeof(why)) == -1)
+		return config_fail(c, s, "%s", why);
+	for (j = 0; j < i; j++)
+		if (cfg->authkey_len[j] == cfg->authkey_len[i] &&
+		    CRYPTO_memcmp(cfg->authkey[j], cfg->authkey[i],
+				  cfg->authkey_len[i]) == 0)
+			return config_fail(c, s, "%s holds the same key as %s",
+					   cfg->authkey_path[i],
+					   cfg->authkey_path[j]);
+	cfg->nauthkeys = i + 1;
+	return 0;
+}
+
+/* A file, or a list of 1..CONFIG_AUTHKEYS_MAX files (the first signs). */
+static int
+read_authkeys(struct config_ctx *c, const config_setting_t *grp,
+	      const config_setting_t *s, const struct config_key *k, void *base)
 {
 	struct config *cfg = base;
-	char why[CONFIG_PATH_MAX + 128];
+	char tmp[CONFIG_PATH_MAX];
+	unsigned i, n;
 
-	if (authkey_read(cfg->authkey_path, cfg->authkey, &cfg->authkey_len,
-			 why, sizeof(why)) == 0)
-		return 0;
-	return config_fail(c, at, "%s", why);
+	cfg->nauthkeys = 0;
+	if (s == NULL)
+		return read_one_authkey(c, grp, cfg, 0, DEFAULT_AUTHKEY);
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (config_str_value(c, s, tmp, sizeof(tmp)) == -1)
+			return -1;
+		return read_one_authkey(c, s, cfg, 0, tmp);
+	}
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return config_fail(c, s,
+				   "expected a key file or [ \"new key\", "
+				   "\"old key\" ], got %s",
+				   config_type_name(s));
+	n = (unsigned)config_setting_length(s);
+	if (n < 1 || n > CONFIG_AUTHKEYS_MAX)
+		return config_fail(c, s,
+				   "has %u entries; 1..%d key files are "
+				   "supported (the first signs, all verify)",
+				   n, CONFIG_AUTHKEYS_MAX);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return config_fail(c, e, "expected a key file, got %s",
+					   config_type_name(e));
+		if (config_str_value(c, e, tmp, sizeof(tmp)) == -1 ||
+		    read_one_authkey(c, e, cfg, i, tmp) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+print_authkeys(FILE *out, const struct config_key *k, const void *base)
+{
+	const struct config *cfg = base;
+	unsigned i;
+
+	if (cfg->nauthkeys == 1) {
+		config_print_string(out, cfg->authkey_path[0]);
+		return;
+	}
+	fputs("[ ", out);
+	for (i = 0; i < cfg->nauthkeys; i++) {
+		fputs(i ? ", " : "", out);
+		config_print_string(out, cfg->authkey_path[i]);
+	}
+	fputs(" ]", out);
 }
 
 /* One lost packet must not end the peer. */
@@ -302,10 +384,8 @@ static const struct config_key cluster_keys[] = {
      .offset = offsetof(struct config, cluster_name),
      .size = SIZE(struct config, cluster_name),
      .flags = CONFIG_KEY_REQUIRED | CONFIG_KEY_NONEMPTY},
-    {.name = "authkey", .kind = CONFIG_KIND_PATH,
-     .offset = offsetof(struct config, authkey_path),
-     .size = SIZE(struct config, authkey_path), .def_str = DEFAULT_AUTHKEY,
-     .flags = CONFIG_KEY_NONEMPTY, .check = check_authkey},
+    {.name = "authkey", .kind = CONFIG_KIND_CUSTOM, .read = read_authkeys,
+     .print = print_authkeys},
 };
 
 static const struct config_key node_keys[] = {
@@ -335,8 +415,10 @@ static const struct config_key heartbeat_keys[] = {
      .def = 5, .flags = CONFIG_KEY_SCALED,
      .scale_of = offsetof(struct config, interval_ms),
      .check = check_heartbeat_timeout},
-    UINT("replay_window_ms", struct config, replay_window_ms, 1000,
-	 600000, 30000),
+    /* Protocol 1's stamp window; freshness no longer uses the clocks. */
+    {.name = "replay_window_ms", .kind = CONFIG_KIND_UINT,
+     .offset = offsetof(struct config, replay_window_ms), .min = 1000,
+     .max = 600000, .def = 30000, .flags = CONFIG_KEY_OBSOLETE},
     {.name = "ports", .kind = CONFIG_KIND_CUSTOM,
      .read = config_node_read_ports, .print = config_node_print_ports},
 };

@@ -457,8 +457,8 @@ config_schema_read(struct config_ctx *c, const config_setting_t *root,
 /* ---- -T: the struct back into libconfig syntax ---------------------- */
 
 /* Values were checked free of control characters; quote " and \. */
-static void
-print_string(FILE *out, const char *s)
+void
+config_print_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -479,7 +479,8 @@ print_group(FILE *out, const struct config_section *sec, const void *base,
 		const struct config_key *k = &sec->keys[i];
 		const void *f = cfield(base, k->offset);
 
-		if (!key_applies(sec, k, base))
+		if (!key_applies(sec, k, base) ||
+		    (k->flags & CONFIG_KEY_OBSOLETE))
 			continue;
 		/* A variant's own keys are there only when set. */
 		if (k->variants && (k->kind == CONFIG_KIND_STRING ||
@@ -496,10 +497,10 @@ print_group(FILE *out, const struct config_section *sec, const void *base,
 			break;
 		case CONFIG_KIND_STRING:
 		case CONFIG_KIND_PATH:
-			print_string(out, f);
+			config_print_string(out, f);
 			break;
 		case CONFIG_KIND_VARIANT:
-			print_string(out,
+			config_print_string(out,
 				     sec->variants[sec->variant_of(base)].name);
 			break;
 		case CONFIG_KIND_CUSTOM:

@@ -48,6 +48,9 @@ int config_str_value(struct config_ctx *c, const config_setting_t *s,
 int config_resolve(struct config_ctx *c, const config_setting_t *s,
 		   const char *in, char *out, size_t size);
 
+/* A string in libconfig syntax (quotes and backslashes escaped), for -T. */
+void config_print_string(FILE *out, const char *s);
+
 /* libconfig 1.5 work-arounds on the raw text (config_scan.c). */
 int config_scan(struct config_ctx *c, const char *text);
 
@@ -63,6 +66,8 @@ enum config_kind {
 #define CONFIG_KEY_REQUIRED 0x1u /* absent: "KEY is missing" */
 #define CONFIG_KEY_NONEMPTY 0x2u /* "": "must not be empty" */
 #define CONFIG_KEY_SCALED 0x4u	 /* default: def * the UINT at scale_of */
+#define CONFIG_KEY_OBSOLETE 0x8u /* still read so old files load; ignored,
+				    not printed by -T nor in the sample */
 
 #define CONFIG_VARIANT(v) (1u << (v))
 

@@ -50,7 +50,7 @@ daemon_check_config(const struct daemon_options *opt)
 		return CONFIG_EX_CONFIG;
 	}
 	config_summary(&cfg, summary, sizeof(summary));
-	util_explicit_bzero(cfg.authkey, sizeof(cfg.authkey));
+	config_forget_keys(&cfg);
 	printf("%s: OK: %s\n", opt->config_path, summary);
 	return 0;
 }

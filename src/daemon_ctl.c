@@ -45,6 +45,12 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->peer_maintenance = elect_peer(&d->el)->maintenance;
 	s->peer_term = elect_peer(&d->el)->term;
 	s->nlinks = d->links_open ? d->links.nlinks : 0;
+	if (d->links_open) {
+		s->key_id = link_own_key_id(&d->links);
+		s->peer_key_known = link_peer_key_id(&d->links, &s->peer_key_id);
+		s->unknown_key_known =
+		    link_unknown_key_id(&d->links, &s->unknown_key_id);
+	}
 	for (unsigned i = 0; i < s->nlinks; i++) {
 		const struct link *l = &d->links.links[i];
 

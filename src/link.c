@@ -19,7 +19,6 @@ _Static_assert(CONFIG_NAME_MAX <= WIRE_NODE_MAX, "node names fit the wire");
 
 #define RX_BUF 512  /* larger than any packet we accept */
 #define RX_BATCH 32 /* datagrams read per wake-up, then yield */
-#define DEFAULT_WINDOW_MS 30000
 /* Per link and direction: at most LOG_BURST drop lines per LOG_RATE_MS. */
 #define LOG_RATE_MS 10000
 #define LOG_BURST 3
@@ -79,11 +78,20 @@ peer_name(const struct link_set *ls)
 	return ls->cfg->nodes[ls->cfg->peer].name;
 }
 
-static uint64_t
-window_ms(const struct link_set *ls)
+/* The keys point into cfg, so they follow it on a reload. */
+static int
+load_keys(struct link_set *ls, const struct config *cfg)
 {
-	return ls->cfg->replay_window_ms ? ls->cfg->replay_window_ms
-					 : DEFAULT_WINDOW_MS;
+	unsigned i;
+
+	ls->nkeys = 0;
+	for (i = 0; i < cfg->nauthkeys && i < WIRE_KEYS_MAX; i++) {
+		if (wire_key_init(&ls->keys[i], cfg->authkey[i],
+				  cfg->authkey_len[i]) == -1)
+			return -1;
+		ls->nkeys = i + 1;
+	}
+	return ls->nkeys > 0 ? 0 : -1;
 }
 
 int
@@ -163,19 +171,39 @@ dead_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	report(l, now);
 }
 
+/* For unknown-key: which key the packet names, which ones we hold. */
 static void
-reject(struct link *l, enum wire_err why, const struct sockaddr_storage *from)
+key_hint(const struct link_set *ls, enum wire_err why, uint32_t id, char *buf,
+	 size_t len)
 {
-	char src[LINK_ADDRSTR_MAX];
+	char ours[WIRE_KEYS_MAX * 10 + 1];
+
+	buf[0] = '\0';
+	if (why != WIRE_ERR_UNKNOWN_KEY)
+		return;
+	link_key_ids(ls, ours, sizeof(ours));
+	snprintf(buf, len,
+		 ": signed with key %08x, this node verifies with %s (the "
+		 "two nodes' cluster.authkey differ)",
+		 (unsigned)id, ours);
+}
+
+static void
+reject(struct link *l, enum wire_err why, uint32_t key_id,
+       const struct sockaddr_storage *from)
+{
+	char src[LINK_ADDRSTR_MAX], hint[160];
 	struct log_fields f = {.message_id = LOG_ID_REJECTED,
 			       .reason = wire_err_name(why)};
 
 	l->rejected++;
 	l->rejected_by[why]++;
 	format_addr(from, src, sizeof(src));
+	key_hint(l->set, why, key_id, hint, sizeof(hint));
 	log_fields_limited(&l->rl_rx, LOG_LEVEL_WARNING, &f,
-			   "link %u (%s): dropped packet from %s: %s",
-			   l->index, l->local_str, src, wire_err_name(why));
+			   "link %u (%s): dropped packet from %s: %s%s",
+			   l->index, l->local_str, src, wire_err_name(why),
+			   hint);
 }
 
 /* A new peer incarnation: its echoes refer to nothing we remember. */
@@ -184,8 +212,10 @@ peer_restarted(struct link_set *ls)
 {
 	unsigned i;
 
-	for (i = 0; i < ls->nlinks; i++)
+	for (i = 0; i < ls->nlinks; i++) {
+		ls->links[i].rx_inc = 0;
 		ls->links[i].rx_seq = 0;
+	}
 }
 
 static void
@@ -195,11 +225,20 @@ accept_msg(struct link *l, const struct wire_msg *m, enum wire_order order,
 	struct link_set *ls = l->set;
 	uint32_t rtt;
 
-	l->received++;
+	l->rx_inc = m->incarnation;
 	l->rx_seq = m->seq;
+	if (order == WIRE_ORDER_UNPROVEN) {
+		/* Echoed back, so its next packets can prove themselves. */
+		l->unproven++;
+		return;
+	}
+	l->received++;
 	l->last_rx_ms = now;
-	if (wire_echo_rtt(&l->echo, m->echo_seq, m->echo_hold_ms, now, &rtt) ==
-	    0) {
+	ls->peer_key_id = m->key_id;
+	ls->have_peer_key = 1;
+	if (m->echo_incarnation == ls->incarnation &&
+	    wire_echo_rtt(&l->echo, m->echo_seq, m->echo_hold_ms, now, &rtt) ==
+		0) {
 		l->rtt_ms = rtt;
 		l->have_rtt = 1;
 	}
@@ -214,6 +253,8 @@ accept_msg(struct link *l, const struct wire_msg *m, enum wire_order order,
 	case WIRE_ORDER_OVERTAKEN:
 		l->overtaken++;
 		break;
+	case WIRE_ORDER_UNPROVEN:
+		break;
 	}
 }
 
@@ -226,30 +267,36 @@ handle_packet(struct link *l, const uint8_t *buf, size_t n,
 	uint64_t old_inc = ls->replay.incarnation;
 	int was_known = ls->replay.known;
 	enum wire_order order = WIRE_ORDER_NEWEST;
+	uint32_t key_id = 0;
 	struct wire_msg m;
 	enum wire_err err;
 
 	if (!same_addr(from, &cfg->nodes[cfg->peer].addr[l->index])) {
-		reject(l, WIRE_ERR_WRONG_SOURCE, from);
+		reject(l, WIRE_ERR_WRONG_SOURCE, 0, from);
 		return;
 	}
 	if (n > RX_BUF) {
-		reject(l, WIRE_ERR_OVERSIZED, from);
+		reject(l, WIRE_ERR_OVERSIZED, 0, from);
 		return;
 	}
-	err = wire_decode(buf, n, cfg->cluster_name, cfg->authkey,
-			  cfg->authkey_len, &m);
+	err = wire_decode(buf, n, cfg->cluster_name, ls->keys, ls->nkeys, &m,
+			  &key_id);
+	if (err == WIRE_ERR_UNKNOWN_KEY) {
+		ls->unknown_key_id = key_id;
+		ls->have_unknown_key = 1;
+	}
 	if (err == WIRE_OK)
 		err = wire_check_sender(&m, cfg->nodes[cfg->self].name,
 					cfg->nodes[cfg->peer].name);
 	if (err == WIRE_OK)
 		err = wire_replay_check(&ls->replay, l->index, &m,
-					util_wall_ms(), window_ms(ls), &order);
+					ls->incarnation, &order);
 	if (err != WIRE_OK) {
-		reject(l, err, from);
+		reject(l, err, key_id, from);
 		return;
 	}
-	if (was_known && old_inc != m.incarnation)
+	if (order != WIRE_ORDER_UNPROVEN && was_known &&
+	    old_inc != m.incarnation)
 		peer_restarted(ls);
 	accept_msg(l, &m, order, util_now_ms());
 }
@@ -303,14 +350,15 @@ send_one(struct link *l, const struct wire_msg *tmpl, uint64_t seq,
 	m.seq = seq;
 	m.stamp_ms = wall;
 	m.link = (uint8_t)l->index;
+	m.echo_incarnation = l->rx_inc;
 	m.echo_seq = l->rx_seq;
 	m.echo_hold_ms = 0;
 	if (l->rx_seq != 0)
 		m.echo_hold_ms = now - l->last_rx_ms > UINT32_MAX
 				     ? UINT32_MAX
 				     : (uint32_t)(now - l->last_rx_ms);
-	len = wire_encode(&m, cfg->cluster_name, cfg->authkey, cfg->authkey_len,
-			  buf, sizeof(buf));
+	len = wire_encode(&m, cfg->cluster_name, &ls->keys[0], buf,
+			  sizeof(buf));
 	if (len < 0) {
 		l->send_errors++;
 		log_limited(&l->rl_tx, LOG_LEVEL_ERR,
@@ -421,7 +469,7 @@ link_open(struct link_set *ls, struct ev_loop *loop, const struct config *cfg,
 	ls->opened_ms = util_now_ms();
 	if (cfg->nlinks == 0 || cfg->nlinks > CONFIG_MAX_LINKS ||
 	    cfg->self == cfg->peer || cfg->timeout_ms == 0 ||
-	    cfg->interval_ms == 0) {
+	    cfg->interval_ms == 0 || load_keys(ls, cfg) == -1) {
 		(void)snprintf(err, errlen, "link: bad configuration");
 		return -1;
 	}
@@ -486,6 +534,9 @@ link_set_config(struct link_set *ls, const struct config *cfg)
 {
 	ls->cfg = cfg;
 	ls->send_timer.repeat = cfg->interval_ms / 1000.0;
+	/* config_load checked every key; a failure here keeps the old ones. */
+	if (load_keys(ls, cfg) == -1)
+		log_err("link: cannot use the reloaded keys");
 }
 
 void
@@ -538,6 +589,44 @@ link_alive(const struct link_set *ls, unsigned i, uint64_t now_ms)
 	return link_status(ls, i, now_ms) == LINK_UP;
 }
 
+uint32_t
+link_own_key_id(const struct link_set *ls)
+{
+	return ls->keys[0].id;
+}
+
+void
+link_key_ids(const struct link_set *ls, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned i;
+	int n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < ls->nkeys && off < len; i++) {
+		n = snprintf(buf + off, len - off, "%s%08x", i ? ", " : "",
+			     (unsigned)ls->keys[i].id);
+		if (n > 0)
+			off += (size_t)n;
+	}
+}
+
+int
+link_peer_key_id(const struct link_set *ls, uint32_t *id)
+{
+	*id = ls->peer_key_id;
+	return ls->have_peer_key;
+}
+
+int
+link_unknown_key_id(const struct link_set *ls, uint32_t *id)
+{
+	*id = ls->unknown_key_id;
+	return ls->have_unknown_key;
+}
+
 void
 link_describe(const struct link_set *ls, unsigned i, uint64_t now_ms, char *buf,
 	      size_t len)
@@ -569,20 +658,32 @@ link_describe(const struct link_set *ls, unsigned i, uint64_t now_ms, char *buf,
 	(void)snprintf(buf, len,
 		       "link %u %s -> %s %s: %s, last rx %s, rtt %s, sent %lu, "
 		       "send-errors %lu, received %lu, overtaken %lu, "
-		       "rejected %lu%s%s",
+		       "unproven %lu, rejected %lu%s%s",
 		       l->index, l->local_str, peer_name(ls), l->peer_str,
 		       link_alive(ls, i, now_ms) ? "alive" : "dead", rx, rtt,
 		       l->sent, l->send_errors, l->received, l->overtaken,
-		       l->rejected, why, off ? ")" : "");
+		       l->unproven, l->rejected, why, off ? ")" : "");
 }
 
 void
 link_dump(const struct link_set *ls, FILE *f)
 {
 	uint64_t now = util_now_ms();
-	char line[1024];
+	char line[1024], ids[WIRE_KEYS_MAX * 10 + 1];
+	uint32_t id;
 	unsigned i;
 
+	link_key_ids(ls, ids, sizeof(ids));
+	(void)fprintf(f, "keys: signs with %08x, verifies with %s; ",
+		      (unsigned)link_own_key_id(ls), ids);
+	if (link_peer_key_id(ls, &id))
+		(void)fprintf(f, "%s signs with %08x", peer_name(ls),
+			      (unsigned)id);
+	else
+		(void)fprintf(f, "%s: no packet accepted yet", peer_name(ls));
+	if (link_unknown_key_id(ls, &id))
+		(void)fprintf(f, "; last unknown key %08x", (unsigned)id);
+	(void)fputc('\n', f);
 	for (i = 0; i < ls->nlinks; i++) {
 		link_describe(ls, i, now, line, sizeof(line));
 		(void)fprintf(f, "%s\n", line);

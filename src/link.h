@@ -59,13 +59,16 @@ struct link {
 	unsigned long downs;	 /* times it was logged going down */
 
 	struct wire_echo echo; /* when our recent sequences left */
-	uint64_t rx_seq;       /* last sequence accepted from the peer */
+	uint64_t rx_inc;       /* echoed back: the peer's incarnation, */
+	uint64_t rx_seq;       /* and its last sequence heard on this link */
 	uint64_t last_rx_ms;   /* monotonic; 0 = never */
 	int have_rtt;
 	uint32_t rtt_ms;
 
 	unsigned long sent, send_errors, received, rejected;
 	unsigned long overtaken; /* accepted, older than one on another link */
+	unsigned long unproven;	 /* authentic, new incarnation, not yet echoing
+				    us: echoed, not believed */
 	unsigned long rejected_by[WIRE_ERR_COUNT];
 	struct log_ratelimit rl_rx, rl_tx;
 };
@@ -78,6 +81,12 @@ struct link_set {
 	uint64_t tx_seq; /* last sequence sent, this incarnation, all links */
 	uint64_t opened_ms;
 	struct wire_replay replay;
+	struct wire_key keys[WIRE_KEYS_MAX]; /* [0] signs; point into cfg */
+	unsigned nkeys;
+	uint32_t peer_key_id; /* the key the peer signs with, once accepted */
+	int have_peer_key;
+	uint32_t unknown_key_id; /* the last key id we could not verify */
+	int have_unknown_key;
 	ev_timer send_timer;
 	unsigned nlinks;
 	struct link links[CONFIG_MAX_LINKS];
@@ -99,7 +108,7 @@ int link_open(struct link_set *ls, struct ev_loop *loop,
 void link_close(struct link_set *ls);
 
 /*
- * After a reload: new key, interval, timeout, window. Addresses, ports,
+ * After a reload: new keys, interval, timeout. Addresses, ports,
  * names and the cluster must be unchanged (config_reload_check).
  */
 void link_set_config(struct link_set *ls, const struct config *cfg);
@@ -115,6 +124,16 @@ enum link_status link_status(const struct link_set *ls, unsigned i,
 const char *link_status_name(enum link_status st);
 /* An accepted packet on link i within timeout_ms before now_ms. */
 int link_alive(const struct link_set *ls, unsigned i, uint64_t now_ms);
+
+/*
+ * Key ids as "%08x": ours (the signing key), every key we verify with
+ * ("0a1b2c3d, 4e5f6a7b"), the peer's (0 when none accepted yet) and the
+ * last one a packet named that we do not hold (0 when none).
+ */
+uint32_t link_own_key_id(const struct link_set *ls);
+void link_key_ids(const struct link_set *ls, char *buf, size_t len);
+int link_peer_key_id(const struct link_set *ls, uint32_t *id);
+int link_unknown_key_id(const struct link_set *ls, uint32_t *id);
 
 /* One line about link i for the state dump (no trailing newline). */
 void link_describe(const struct link_set *ls, unsigned i, uint64_t now_ms,

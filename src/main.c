@@ -68,7 +68,7 @@ print_config(const struct daemon_options *opt)
 		fprintf(stderr, "%s\n", err);
 		return CONFIG_EX_CONFIG;
 	}
-	util_explicit_bzero(cfg.authkey, sizeof(cfg.authkey));
+	config_forget_keys(&cfg);
 	config_print(&cfg, stdout);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -192,8 +192,7 @@ resource_setup_new(struct ev_loop *loop, const struct config *cfg,
 	rs->retry_log.interval_ms = 60000;
 	rs->retry_log.burst = 1;
 	rs->cfg_copy = *cfg;
-	util_explicit_bzero(rs->cfg_copy.authkey, sizeof(rs->cfg_copy.authkey));
-	rs->cfg_copy.authkey_len = 0;
+	config_forget_keys(&rs->cfg_copy);
 	rs->cfg = cfg = &rs->cfg_copy;
 	rs->ops = *ops;
 	rs->aws = needs_aws(cfg);

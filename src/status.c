@@ -23,6 +23,17 @@ wall_or_null(uint64_t ms)
 }
 
 static json_t *
+key_id_or_null(int known, uint32_t id)
+{
+	char buf[9];
+
+	if (!known)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%08x", (unsigned)id);
+	return json_string(buf);
+}
+
+static json_t *
 peer_json(const struct status_snapshot *s)
 {
 	json_t *p = json_object();
@@ -49,6 +60,11 @@ peer_json(const struct status_snapshot *s)
 	json_object_set_new(p, "instance",
 			    s->peer_instance[0] ? json_string(s->peer_instance)
 						: json_null());
+	json_object_set_new(p, "key_id",
+			    key_id_or_null(s->peer_key_known, s->peer_key_id));
+	json_object_set_new(
+	    p, "unknown_key_id",
+	    key_id_or_null(s->unknown_key_known, s->unknown_key_id));
 	return p;
 }
 
@@ -168,6 +184,7 @@ status_json(const struct status_snapshot *s)
 	json_object_set_new(o, "guarded", json_boolean(s->guarded));
 	json_object_set_new(o, "maintenance", json_boolean(s->maintenance));
 	json_object_set_new(o, "reason", json_string(s->reason));
+	json_object_set_new(o, "key_id", key_id_or_null(s->nlinks > 0, s->key_id));
 	json_object_set_new(o, "peer", peer_json(s));
 	json_object_set_new(o, "links", links_json(s));
 	json_object_set_new(o, "resources", resources_json(s));

@@ -54,6 +54,10 @@ struct status_snapshot {
 	int peer_maintenance;
 	uint64_t peer_term;
 	const char *peer_instance; /* "" = unknown */
+	uint32_t key_id;	   /* ours, the signing key */
+	int peer_key_known, unknown_key_known;
+	uint32_t peer_key_id;	 /* the key the peer signs with */
+	uint32_t unknown_key_id; /* last id a packet named that we lack */
 
 	unsigned nlinks;
 	struct status_link links[CONFIG_MAX_LINKS];

@@ -28,7 +28,10 @@ enum {
 	OFF_STAMP = 40,
 	OFF_TERM = 48,
 	OFF_ECHO_SEQ = 56,
-	OFF_NODE = 64,
+	OFF_ECHO_INCARNATION = 64,
+	OFF_KEY_ID = 72,
+	OFF_RESERVED2 = 76,
+	OFF_NODE = 80,
 	OFF_INSTANCE = OFF_NODE + WIRE_NODE_MAX,
 	OFF_MAC = OFF_INSTANCE + WIRE_INSTANCE_MAX,
 	PACKET_LEN = OFF_MAC + WIRE_MAC_LEN,
@@ -55,6 +58,8 @@ wire_err_name(enum wire_err err)
 		return "bad-type";
 	case WIRE_ERR_OTHER_CLUSTER:
 		return "other-cluster";
+	case WIRE_ERR_UNKNOWN_KEY:
+		return "unknown-key";
 	case WIRE_ERR_BAD_MAC:
 		return "bad-mac";
 	case WIRE_ERR_MALFORMED:
@@ -65,8 +70,6 @@ wire_err_name(enum wire_err err)
 		return "own-node";
 	case WIRE_ERR_WRONG_LINK:
 		return "wrong-link";
-	case WIRE_ERR_STALE:
-		return "stale";
 	case WIRE_ERR_REPLAY:
 		return "replay";
 	case WIRE_ERR_OLD_INCARNATION:
@@ -193,11 +196,12 @@ cluster_hash(const char *cluster, uint8_t out[CLUSTER_HASH_LEN])
  * two clusters that share a key still cannot accept each other's packets.
  */
 static int
-compute_mac(const uint8_t *pkt, const char *cluster, const uint8_t *key,
-	    size_t keylen, uint8_t mac[WIRE_MAC_LEN])
+compute_mac(const uint8_t *pkt, const char *cluster, const struct wire_key *k,
+	    uint8_t mac[WIRE_MAC_LEN])
 {
 	uint8_t in[2 + WIRE_CLUSTER_MAX + OFF_MAC];
-	size_t clen = strlen(cluster);
+	size_t clen = strlen(cluster), keylen = k->len;
+	const uint8_t *key = k->bytes;
 	unsigned int maclen = 0;
 	static const uint8_t nokey[1];
 
@@ -216,6 +220,29 @@ compute_mac(const uint8_t *pkt, const char *cluster, const uint8_t *key,
 	return 0;
 }
 
+/* The key id: the first 4 bytes of HMAC-SHA256(key, a fixed label). */
+int
+wire_key_init(struct wire_key *k, const uint8_t *bytes, size_t len)
+{
+	static const char label[] = "eipfloatd key id";
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	static const uint8_t nokey[1];
+
+	k->bytes = bytes;
+	k->len = len;
+	k->id = 0;
+	if (len > 0x7fffffff ||
+	    HMAC(EVP_sha256(), bytes ? bytes : nokey, (int)len,
+		 (const uint8_t *)label, sizeof(label) - 1, md,
+		 &mdlen) == NULL ||
+	    mdlen < 4)
+		return -1;
+	k->id = get32(md);
+	OPENSSL_cleanse(md, sizeof(md));
+	return 0;
+}
+
 static int
 valid_type(unsigned t)
 {
@@ -223,8 +250,8 @@ valid_type(unsigned t)
 }
 
 int
-wire_encode(const struct wire_msg *m, const char *cluster, const uint8_t *key,
-	    size_t keylen, uint8_t *buf, size_t buflen)
+wire_encode(const struct wire_msg *m, const char *cluster,
+	    const struct wire_key *key, uint8_t *buf, size_t buflen)
 {
 	uint8_t pkt[PACKET_LEN];
 
@@ -250,11 +277,14 @@ wire_encode(const struct wire_msg *m, const char *cluster, const uint8_t *key,
 	put64(pkt + OFF_STAMP, m->stamp_ms);
 	put64(pkt + OFF_TERM, m->term);
 	put64(pkt + OFF_ECHO_SEQ, m->echo_seq);
+	put64(pkt + OFF_ECHO_INCARNATION, m->echo_incarnation);
+	put32(pkt + OFF_KEY_ID, key->id);
+	put32(pkt + OFF_RESERVED2, 0);
 	if (put_str(pkt + OFF_NODE, WIRE_NODE_MAX, m->node) == -1)
 		return -1;
 	if (put_str(pkt + OFF_INSTANCE, WIRE_INSTANCE_MAX, m->instance_id))
 		return -1;
-	if (compute_mac(pkt, cluster, key, keylen, pkt + OFF_MAC) == -1)
+	if (compute_mac(pkt, cluster, key, pkt + OFF_MAC) == -1)
 		return -1;
 	memcpy(buf, pkt, PACKET_LEN);
 	return PACKET_LEN;
@@ -305,14 +335,46 @@ parse_fields(const uint8_t *pkt, struct wire_msg *m)
 	m->stamp_ms = get64(pkt + OFF_STAMP);
 	m->term = get64(pkt + OFF_TERM);
 	m->echo_seq = get64(pkt + OFF_ECHO_SEQ);
+	m->echo_incarnation = get64(pkt + OFF_ECHO_INCARNATION);
+	m->key_id = get32(pkt + OFF_KEY_ID);
 	return WIRE_OK;
+}
+
+/*
+ * Every key of the packet's id is tried (two keys sharing an id is a
+ * 1-in-2^32 chance, but costs nothing to allow); the MAC comparison is
+ * constant-time, the id comparison need not be (the id is public).
+ */
+static enum wire_err
+check_mac(const uint8_t *buf, const char *cluster, const struct wire_key *keys,
+	  unsigned nkeys, uint32_t *key_id)
+{
+	uint8_t mac[WIRE_MAC_LEN];
+	uint32_t id = get32(buf + OFF_KEY_ID);
+	int known = 0;
+	unsigned i;
+
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i].id != id)
+			continue;
+		known = 1;
+		if (compute_mac(buf, cluster, &keys[i], mac) == 0 &&
+		    CRYPTO_memcmp(buf + OFF_MAC, mac, WIRE_MAC_LEN) == 0)
+			return WIRE_OK;
+	}
+	if (known)
+		return WIRE_ERR_BAD_MAC;
+	if (key_id)
+		*key_id = id;
+	return WIRE_ERR_UNKNOWN_KEY;
 }
 
 enum wire_err
 wire_decode(const uint8_t *buf, size_t len, const char *cluster,
-	    const uint8_t *key, size_t keylen, struct wire_msg *out)
+	    const struct wire_key *keys, unsigned nkeys, struct wire_msg *out,
+	    uint32_t *key_id)
 {
-	uint8_t hash[CLUSTER_HASH_LEN], mac[WIRE_MAC_LEN];
+	uint8_t hash[CLUSTER_HASH_LEN];
 	struct wire_msg m;
 	enum wire_err err;
 
@@ -324,9 +386,9 @@ wire_decode(const uint8_t *buf, size_t len, const char *cluster,
 	/* The hash is public (not a secret), so memcmp is fine here. */
 	if (memcmp(buf + OFF_CLUSTER, hash, CLUSTER_HASH_LEN) != 0)
 		return WIRE_ERR_OTHER_CLUSTER;
-	if (compute_mac(buf, cluster, key, keylen, mac) == -1 ||
-	    CRYPTO_memcmp(buf + OFF_MAC, mac, WIRE_MAC_LEN) != 0)
-		return WIRE_ERR_BAD_MAC;
+	err = check_mac(buf, cluster, keys, nkeys, key_id);
+	if (err != WIRE_OK)
+		return err;
 	memset(&m, 0, sizeof(m));
 	err = parse_fields(buf, &m);
 	if (err != WIRE_OK)
@@ -345,37 +407,37 @@ wire_check_sender(const struct wire_msg *m, const char *self, const char *peer)
 	return WIRE_OK;
 }
 
-static uint64_t
-distance(uint64_t a, uint64_t b)
-{
-	return a > b ? a - b : b - a;
-}
-
 /*
- * Why the stamp rule for a new incarnation is sound: the peer stamps with
- * its own wall clock, so every packet of an incarnation it started later
- * carries a later stamp than anything its earlier incarnations sent (the
- * restart itself takes far longer than a millisecond). Requiring a new
- * incarnation to be newer than every stamp accepted so far therefore lets a
- * restarted peer in at once, and keeps out every packet of an incarnation
- * we have moved away from, however many restarts ago and on whichever link.
- * The cost: if the peer's clock is stepped back across its restart, its new
- * incarnation is refused until its clock passes the old stamps again.
+ * Why the echo rule for a new incarnation is sound: our incarnation is
+ * random and new at every start, and our sequence only grows, so a packet
+ * that echoes our incarnation was made after we started, and one that
+ * echoes our sequence S was made after we sent S. Every packet of an
+ * incarnation the peer has left was made before it left, so it echoes
+ * nothing newer than what that incarnation's accepted packets echoed;
+ * requiring more than max_echo keeps all of them out, however many
+ * restarts ago and on whichever link, while the peer's current
+ * incarnation, which hears our newer packets, gets in with its next
+ * heartbeat. No clock of either host takes part.
  */
 enum wire_err
 wire_replay_check(struct wire_replay *r, unsigned link,
-		  const struct wire_msg *m, uint64_t now_wall_ms,
-		  uint64_t window_ms, enum wire_order *order)
+		  const struct wire_msg *m, uint64_t self_incarnation,
+		  enum wire_order *order)
 {
+	int ours = self_incarnation != 0 &&
+		   m->echo_incarnation == self_incarnation;
+
 	if (link >= WIRE_MAX_LINKS || m->link != link)
 		return WIRE_ERR_WRONG_LINK;
-	if (distance(m->stamp_ms, now_wall_ms) > window_ms)
-		return WIRE_ERR_STALE;
+	if (m->seq == 0)
+		return WIRE_ERR_REPLAY;
 	if (!r->known || m->incarnation != r->incarnation) {
-		if (r->known && m->stamp_ms <= r->max_stamp_ms)
+		if (!ours) {
+			*order = WIRE_ORDER_UNPROVEN;
+			return WIRE_OK;
+		}
+		if (m->echo_seq <= r->max_echo)
 			return WIRE_ERR_OLD_INCARNATION;
-		if (m->seq == 0)
-			return WIRE_ERR_REPLAY;
 		memset(r->seq, 0, sizeof(r->seq));
 		r->max_seq = 0;
 		r->known = 1;
@@ -392,8 +454,8 @@ wire_replay_check(struct wire_replay *r, unsigned link,
 		*order = WIRE_ORDER_OVERTAKEN;
 	if (m->seq > r->max_seq)
 		r->max_seq = m->seq;
-	if (m->stamp_ms > r->max_stamp_ms)
-		r->max_stamp_ms = m->stamp_ms;
+	if (ours && m->echo_seq > r->max_echo)
+		r->max_echo = m->echo_seq;
 	return WIRE_OK;
 }
 

@@ -10,14 +10,15 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC "EIPF"
-#define WIRE_VERSION 1
-#define WIRE_PACKET_LEN 192 /* every version-1 packet has exactly this size */
+#define WIRE_VERSION 2
+#define WIRE_PACKET_LEN 208 /* every version-2 packet has exactly this size */
 #define WIRE_MAC_LEN 32
 #define WIRE_NODE_MAX 64     /* node name field, NUL-padded, <= 63 chars */
 #define WIRE_INSTANCE_MAX 32 /* instance id field, NUL-padded, <= 31 chars */
 #define WIRE_CLUSTER_MAX 255 /* longest cluster name the MAC accepts */
 #define WIRE_MAX_LINKS 4
 #define WIRE_ECHO_SLOTS 16
+#define WIRE_KEYS_MAX 4 /* keys one node verifies with (rotation) */
 
 enum wire_type {
 	WIRE_HEARTBEAT = 1,
@@ -50,12 +51,29 @@ struct wire_msg {
 	char node[WIRE_NODE_MAX];
 	uint64_t incarnation; /* random, new every start of the sender */
 	uint64_t seq;	      /* per incarnation, all links, starts at 1 */
-	uint64_t stamp_ms;    /* sender's wall clock, ms since the epoch */
+	uint64_t stamp_ms;    /* sender's wall clock: shown, never trusted */
 	uint64_t term;	      /* election epoch */
 	char instance_id[WIRE_INSTANCE_MAX]; /* "" when not known yet */
-	uint64_t echo_seq;     /* last seq received from the peer, 0 none */
-	uint32_t echo_hold_ms; /* how long ago that one was received */
+	uint64_t echo_incarnation; /* the receiver's, as last heard; 0 none */
+	uint64_t echo_seq;	   /* last seq heard from it on this link */
+	uint32_t echo_hold_ms;	   /* how long ago that one was heard */
+	uint32_t key_id;	   /* which key signed it (wire_key_init) */
 };
+
+/*
+ * One shared key. The id travels in every packet so a receiver that
+ * knows several keys (a rotation) picks the right one, and can say which
+ * key the peer signs with; it is a keyed hash of the key, so it reveals
+ * nothing about the key but its identity.
+ */
+struct wire_key {
+	const uint8_t *bytes;
+	size_t len;
+	uint32_t id;
+};
+
+/* Point k at the key's bytes (which must outlive it) and compute its id. */
+int wire_key_init(struct wire_key *k, const uint8_t *bytes, size_t len);
 
 /*
  * Every reason a packet is refused. The names are the counter names of the
@@ -69,12 +87,12 @@ enum wire_err {
 	WIRE_ERR_BAD_VERSION,
 	WIRE_ERR_BAD_TYPE,
 	WIRE_ERR_OTHER_CLUSTER,
+	WIRE_ERR_UNKNOWN_KEY, /* signed with a key id we do not hold */
 	WIRE_ERR_BAD_MAC,
 	WIRE_ERR_MALFORMED,
 	WIRE_ERR_UNKNOWN_NODE,
 	WIRE_ERR_OWN_NODE,
 	WIRE_ERR_WRONG_LINK,
-	WIRE_ERR_STALE,
 	WIRE_ERR_REPLAY,
 	WIRE_ERR_OLD_INCARNATION,
 	WIRE_ERR_WRONG_SOURCE, /* decided by link.c, counted alongside */
@@ -86,62 +104,77 @@ const char *wire_type_name(enum wire_type type);
 const char *wire_state_name(enum wire_state state);
 
 /*
- * Encode `m` for `cluster` with the shared key into buf. Returns the packet
- * length (WIRE_PACKET_LEN) or -1 when buf is too small, a string does not
- * fit its field, the cluster name is longer than WIRE_CLUSTER_MAX, or a
- * field is out of range (seq 0, node "", state, eligible > 1, link).
+ * Encode `m` for `cluster`, signed with `key` (its id replaces m->key_id),
+ * into buf. Returns the packet length (WIRE_PACKET_LEN) or -1 when buf is
+ * too small, a string does not fit its field, the cluster name is longer
+ * than WIRE_CLUSTER_MAX, or a field is out of range (seq 0, node "",
+ * state, eligible > 1, link).
  */
 int wire_encode(const struct wire_msg *m, const char *cluster,
-		const uint8_t *key, size_t keylen, uint8_t *buf, size_t buflen);
+		const struct wire_key *key, uint8_t *buf, size_t buflen);
 
 /*
- * Check and decode one datagram. `out` is written only on WIRE_OK. The
- * checks run cheapest first: length, magic, version, type, cluster hash,
- * then the MAC (constant-time), then the field values.
+ * Check and decode one datagram against the `nkeys` keys we hold. `out`
+ * is written only on WIRE_OK. The checks run cheapest first: length,
+ * magic, version, type, cluster hash, key id, then the MAC (constant-time)
+ * with each key of that id, then the field values. On unknown-key,
+ * *key_id (when not NULL) is the id the packet names.
  */
 enum wire_err wire_decode(const uint8_t *buf, size_t len, const char *cluster,
-			  const uint8_t *key, size_t keylen,
-			  struct wire_msg *out);
+			  const struct wire_key *keys, unsigned nkeys,
+			  struct wire_msg *out, uint32_t *key_id);
 
 /* The sender must be the peer: not us (a reflected packet), not a stranger. */
 enum wire_err wire_check_sender(const struct wire_msg *m, const char *self,
 				const char *peer);
 
 /*
- * Replay and order state for one peer, shared by all links.
- * Zero-initialise. The sender numbers its packets once per incarnation, the
- * same number on every link for one send. A packet must be newer than the
- * last one on its own link (else it is a replay); only one newer than every
- * packet accepted on any link (max_seq) carries the peer's current state,
- * so a late packet overtaken on another link refreshes its link's liveness
- * and nothing else.
+ * Replay, freshness and order state for one peer, shared by all links.
+ * Zero-initialise at every start of ours. Freshness needs no clocks: the
+ * sender echoes our incarnation and the last sequence it heard from us,
+ * which no packet made before we sent that sequence can carry.
+ *
+ * - A peer incarnation we have not accepted yet must prove itself: it must
+ *   echo our current incarnation, and a sequence of ours newer than any
+ *   echo accepted so far (max_echo, from every incarnation of the peer).
+ *   So a packet captured before we started, or one from an incarnation
+ *   the peer has left, is never believed. Until the proof arrives its
+ *   packets are authentic but unproven: only echoed back.
+ * - Within an accepted incarnation the sender numbers its packets once per
+ *   send, the same number on every link. A packet must be newer than the
+ *   last one on its own link (else a replay); only one newer than every
+ *   packet accepted on any link (max_seq) carries the peer's current state,
+ *   so a late packet overtaken on another link refreshes its link's
+ *   liveness and nothing else.
  */
 struct wire_replay {
 	int known;
 	uint64_t incarnation;
-	uint64_t max_stamp_ms; /* highest stamp accepted, any incarnation */
-	uint64_t max_seq;      /* highest seq accepted, any link */
+	uint64_t max_echo; /* highest echo of our sequence accepted, any inc. */
+	uint64_t max_seq;  /* highest seq accepted, any link */
 	uint64_t seq[WIRE_MAX_LINKS];
 };
 
-/* How an accepted packet ranks against those accepted before it. */
+/* How an authenticated packet ranks against those accepted before it. */
 enum wire_order {
 	WIRE_ORDER_NEWEST,    /* newer than all: the peer's current state */
 	WIRE_ORDER_COPY,      /* the newest's copy on another link */
 	WIRE_ORDER_OVERTAKEN, /* fresh on its link, older than another's */
+	WIRE_ORDER_UNPROVEN,  /* a new incarnation without proof yet: ignore */
 };
 
 /*
  * Decide whether an authenticated message received on `link` is fresh, and
- * remember it when it is (then *order says whether it is the newest).
- * Order: wrong-link, stale (stamp more than window_ms away from
- * now_wall_ms, either direction), then for a new incarnation
- * old-incarnation (stamp not newer than every stamp accepted so far), for
- * the current one replay (seq not newer on this link).
+ * remember it when it is; *order says how it ranks (UNPROVEN: nothing was
+ * remembered). `self_incarnation` is ours. Errors, in order: wrong-link,
+ * then for a new incarnation old-incarnation (it echoes our incarnation,
+ * but no sequence newer than max_echo), for the current one replay (seq not
+ * newer on this link).
  */
 enum wire_err wire_replay_check(struct wire_replay *r, unsigned link,
-				const struct wire_msg *m, uint64_t now_wall_ms,
-				uint64_t window_ms, enum wire_order *order);
+				const struct wire_msg *m,
+				uint64_t self_incarnation,
+				enum wire_order *order);
 
 /*
  * Round-trip time from the echo fields: remember when each sequence was

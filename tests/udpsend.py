@@ -8,7 +8,10 @@
                   [--cluster NAME] [--node NAME] [--link I] [--file FILE]
         KIND garbage   random bytes of random lengths
              forged    well-formed packets, fresh stamps and sequences,
-                       signed with a random key (no authkey to steal)
+                       signed with a random key (no authkey to steal);
+                       with --file, they name the key id of the first
+                       captured packet, so they meet the MAC check
+                       (bad-mac) instead of the key id check (unknown-key)
              other     well-formed, but for another cluster name
              replay    the payloads of a capture file, unchanged
         --leave makes the forged packets LEAVE messages (a forged "I am
@@ -29,20 +32,23 @@ import struct
 import sys
 import time
 
-PACKET_LEN = 192
+PACKET_LEN = 208
+MAC_OFF = 176
+KEY_ID_OFF = 72
 ETH_P_IP = 0x0800
 
 
 def encode(cluster, key, node, link, seq, stamp_ms, incarnation,
            state=2, term=1, priority=100, instance="i-0forged000000000",
-           mtype=1):
-    head = b"EIPF" + bytes([1, mtype, 0, state, priority, 1, link, 0])
+           mtype=1, key_id=0):
+    head = b"EIPF" + bytes([2, mtype, 0, state, priority, 1, link, 0])
     head += struct.pack(">I", 0)
     head += hashlib.sha256(cluster.encode()).digest()[:8]
     head += struct.pack(">QQQQQ", incarnation, seq, stamp_ms, term, 0)
+    head += struct.pack(">QII", 0, key_id, 0)  # echo incarnation, key id
     head += node.encode().ljust(64, b"\0")
     head += instance.encode().ljust(32, b"\0")
-    assert len(head) == 160
+    assert len(head) == MAC_OFF
     name = cluster.encode()
     mac = hmac.new(key, struct.pack(">H", len(name)) + name + head,
                    hashlib.sha256).digest()
@@ -80,15 +86,20 @@ def hostport(text):
 def payloads(args):
     rnd = random.Random()
     inc = rnd.getrandbits(64) | 1
-    if args.kind == "replay":
+    recs = []
+    if args.file:
         with open(args.file) as f:
             recs = [bytes.fromhex(l.strip()) for l in f if l.strip()]
+    key_id = 0
+    if recs and len(recs[0]) == PACKET_LEN:
+        key_id = struct.unpack(">I", recs[0][KEY_ID_OFF:KEY_ID_OFF + 4])[0]
+    if args.kind == "replay":
         for i in range(args.count):
             yield recs[i % len(recs)]
         return
     for i in range(args.count):
         if args.kind == "garbage":
-            n = rnd.choice([0, 1, 4, 12, 100, 191, 193, 400,
+            n = rnd.choice([0, 1, 4, 12, 100, 207, 209, 400,
                             rnd.randrange(1, 600)])
             b = bytes(rnd.getrandbits(8) for _ in range(n))
             if n >= 4 and i % 3 == 0:
@@ -97,7 +108,8 @@ def payloads(args):
         elif args.kind == "forged":
             yield encode(args.cluster, os.urandom(64), args.node,
                          args.link, i + 1, int(time.time() * 1000), inc,
-                         term=1000 + i, mtype=2 if args.leave else 1)
+                         term=1000 + i, mtype=2 if args.leave else 1,
+                         key_id=key_id)
         elif args.kind == "other":
             yield encode(args.cluster + "-other", os.urandom(64),
                          args.node, args.link, i + 1,

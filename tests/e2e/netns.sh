@@ -227,9 +227,11 @@ owner_is() { # owner_is a|b|none
 # CHECK (a health-check command, "" for none) CRED_MODE (role: instance
 # role through the emulator's IMDS, the instance ids and region from IMDS;
 # static: keys from the environment, ids and region in the file)
-# AWS_TIMEOUT MIGRATION ACQUIRE_TIMEOUT.
+# AWS_TIMEOUT MIGRATION ACQUIRE_TIMEOUT AUTHKEY (the cluster.authkey value
+# as written: a quoted path or a [ list ]; default "$T/authkey").
 write_conf() {
 	[ -e "$T/authkey" ] || make_key "$T/authkey"
+	_authkey=${AUTHKEY:-\"$T/authkey\"}
 	if [ "${CRED_MODE:-role}" = static ]; then
 		ida="instance_id = \"$IA\";"
 		idb="instance_id = \"$IB\";"
@@ -245,7 +247,7 @@ write_conf() {
 	fi
 	cat >"$1" <<EOF
 # eipfloatd end-to-end test configuration (tests/e2e/netns.sh)
-cluster = { name = "e2e"; authkey = "$T/authkey"; };
+cluster = { name = "e2e"; authkey = $_authkey; };
 nodes = (
   { name = "node-a"; addresses = [ "10.200.0.1", "10.200.1.1" ];
     priority = ${PRIO_A:-100}; $ida },
@@ -273,10 +275,22 @@ pid_of() { eval "echo \${NODE_PID_$1:-}"; }
 
 # run_node a|b CONF: start the real daemon in the node's namespace, its log
 # appended to $T/a.log (b.log). Credentials per CRED_MODE (see write_conf):
-# for the role path IMDS is enabled for this process only.
+# for the role path IMDS is enabled for this process only. FAKE_CLOCK_a
+# (FAKE_CLOCK_b), e.g. "+10m", runs that node under Debian's faketime: its
+# wall clock is off by that much (the monotonic clock is left alone).
 run_node() {
 	_n=$1
 	_ns=$(ns_of "$_n")
+	_fake=$(eval "echo \${FAKE_CLOCK_$_n:-}")
+	_pre=
+	if [ -n "$_fake" ]; then
+		# libfaketime itself, not faketime(1), which forks: $! must be
+		# the daemon. ASan must otherwise be the first library loaded.
+		_lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+		[ -n "$_lib" ] || echo "# no libfaketime.so.1: node-$_n on the real clock"
+		_pre="env LD_PRELOAD=$_lib FAKETIME=$_fake FAKETIME_DONT_FAKE_MONOTONIC=1"
+		_pre="$_pre ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	fi
 	mkdir -p "$T/run-$_n"
 	echo "=== $(date '+%T.%N') start node-$_n" >>"$T/$_n.log"
 	_starts=$(grep -c ' starting' "$T/$_n.log")
@@ -284,7 +298,7 @@ run_node() {
 		ip netns exec "$_ns" env HOME="$T" E2E_NODE="$_n" \
 			AWS_EC2_METADATA_DISABLED=true \
 			AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY="$SECRET" \
-			"$EIPFLOATD" -c "$2" -n "node-$_n" \
+			$_pre "$EIPFLOATD" -c "$2" -n "node-$_n" \
 			--runtime-dir "$T/run-$_n" --state-dir "$T/state-$_n" \
 			-l "${LOGLEVEL:-info}" \
 			2>>"$T/$_n.log" &
@@ -293,7 +307,7 @@ run_node() {
 			-u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 			-u AWS_SESSION_TOKEN -u AWS_PROFILE HOME="$T" \
 			E2E_NODE="$_n" \
-			"$EIPFLOATD" -c "$2" -n "node-$_n" \
+			$_pre "$EIPFLOATD" -c "$2" -n "node-$_n" \
 			--runtime-dir "$T/run-$_n" --state-dir "$T/state-$_n" \
 			-l "${LOGLEVEL:-info}" \
 			2>>"$T/$_n.log" &
@@ -395,6 +409,8 @@ nft_apply() {
 			[ "$CUTAPI" = 1 ] && echo "  iifname \"api\" drop"
 			[ "$LOSS" -gt 0 ] &&
 				echo "  iifname { \"hb0\", \"hb1\" } numgen random mod 100 < $LOSS counter drop"
+			[ "${DROP_AB:-0}" = 1 ] && [ "$_ns" = "$NS_B" ] &&
+				echo "  iifname { \"hb0\", \"hb1\" } drop"
 			echo " }"
 			echo " chain out { type filter hook output priority 0; policy accept;"
 			[ "$CUT0" = 1 ] && echo "  oifname \"hb0\" drop"
@@ -427,6 +443,14 @@ _link_set() {
 				{ ip -n "$NS_A" route replace 10.202.0.0/24 via 10.201.0.2 &&
 					ip -n "$NS_B" route replace 10.202.0.0/24 via 10.201.1.2; }; }
 	fi
+}
+
+# drop_a_to_b 1|0: node-a's heartbeats to node-b lost on both links (as
+# they arrive at node-b), node-b's to node-a still flowing.
+drop_a_to_b() {
+	have_nft || { echo "drop_a_to_b: needs nft" >&2; return 1; }
+	DROP_AB=$1
+	nft_apply
 }
 
 # set_loss PERCENT: random loss on both heartbeat links, both directions.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_e2e_hostile.sh - a third host (the API namespace) sends garbage,
-# forged, other-cluster and replayed packets to both nodes' heartbeat
+# forged (with a key id we lack, and with ours), other-cluster and replayed packets to both nodes' heartbeat
 # addresses, from its own address and spoofing the peer's: no state
 # change, no API write, and the rejected counters of the state dump grow
 # under the right reasons. Replayed heartbeats of a killed ACTIVE do not
@@ -31,7 +31,7 @@ term_b=$(state_term b)
 ta=$(transitions a)
 tb=$(transitions b)
 seq=$(emu_seq)
-for r in wrong-source bad-magic truncated oversized bad-mac other-cluster replay; do
+for r in wrong-source bad-magic truncated oversized bad-mac unknown-key other-cluster replay; do
 	eval "b0_$(echo $r | tr - _)=$(rejected b $r)"
 done
 a0_bad_mac=$(rejected a bad-mac)
@@ -43,11 +43,13 @@ attack --to 10.200.0.1:$PORT0 --kind forged --node node-b --count 20
 # Spoofing the peer's address and port: past the source check.
 attack --to 10.200.0.2:$PORT0 --spoof 10.200.0.1:$PORT0 --kind garbage --count 60
 attack --to 10.200.0.2:$PORT0 --spoof 10.200.0.1:$PORT0 --kind forged --count 30
-attack --to 10.200.0.2:$PORT0 --spoof 10.200.0.1:$PORT0 --kind forged --leave --count 30
-attack --to 10.200.1.2:$PORT1 --spoof 10.200.1.1:$PORT1 --kind forged --link 1 --leave --count 30
+KEYID="--file $T/captured.hex" # forged with the real key's id: meets the MAC
+attack --to 10.200.0.2:$PORT0 --spoof 10.200.0.1:$PORT0 --kind forged $KEYID --count 30
+attack --to 10.200.0.2:$PORT0 --spoof 10.200.0.1:$PORT0 --kind forged $KEYID --leave --count 30
+attack --to 10.200.1.2:$PORT1 --spoof 10.200.1.1:$PORT1 --kind forged $KEYID --link 1 --leave --count 30
 attack --to 10.200.0.2:$PORT0 --spoof 10.200.0.1:$PORT0 --kind other --count 20
 attack --to 10.200.0.2:$PORT0 --spoof 10.200.0.1:$PORT0 --kind replay --file "$T/captured.hex" --count 30
-attack --to 10.200.0.1:$PORT0 --spoof 10.200.0.2:$PORT0 --kind forged --node node-b --leave --count 30
+attack --to 10.200.0.1:$PORT0 --spoof 10.200.0.2:$PORT0 --kind forged $KEYID --node node-b --leave --count 30
 sed 's/^/# /' "$T/attack.log"
 sleep 1
 
@@ -56,7 +58,7 @@ check "attacked_node_b_still_standby" state_is b STANDBY
 check "attacked_no_state_change_logged" [ "$(transitions a) $(transitions b)" = "$ta $tb" ]
 check "attacked_terms_unchanged" [ "$(state_term a) $(state_term b)" = "$term_a $term_b" ]
 check "attacked_zero_api_writes" [ "$(writes_since "$seq")" -eq 0 ]
-for r in wrong-source bad-magic bad-mac other-cluster replay; do
+for r in wrong-source bad-magic bad-mac unknown-key other-cluster replay; do
 	v=$(echo $r | tr - _)
 	now=$(rejected b "$r")
 	eval "before=\$b0_$v"
@@ -66,7 +68,7 @@ done
 check "rejected_short_and_long_garbage_counted" \
 	gt "$(( $(rejected b truncated) + $(rejected b oversized) ))" "$(( b0_truncated + b0_oversized ))"
 check "rejected_forged_leave_at_node_a" gt "$(rejected a bad-mac)" "$a0_bad_mac"
-# 350 bad packets at node-b, a few warning lines (3 per link per 10 s).
+# 380 bad packets at node-b, a few warning lines (3 per link per 10 s).
 nlog=$(grep -v ' dump: ' "$T/b.log" | grep -c -E 'dropped packet')
 echo "# node-b logged $nlog 'dropped packet' lines for the attack"
 check "rejections_logged_rate_limited" sh -c "[ $nlog -ge 1 ] && [ $nlog -le 30 ]"

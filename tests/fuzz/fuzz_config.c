@@ -75,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    config_reload_check(&cfg, &cfg, err, sizeof(err)) != 0)
 			abort();
 	} else if (strncmp(err, name, strlen(name)) != 0 ||
-		   strchr(err, '\n') != NULL || cfg.authkey_len != 0) {
+		   strchr(err, '\n') != NULL || cfg.authkey_len[0] != 0) {
 		abort();
 	}
 	free(text);

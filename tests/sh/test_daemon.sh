@@ -39,7 +39,7 @@ check "missing_config_exits_78" [ "$rc" -eq 78 ]
 # -T: every default filled in, no key bytes, and the output loads again
 "$EIPFLOATD" -T -c "$T/good.conf" -n node-a >"$T/T1.conf" 2>&1; rc=$?
 check "print_config_exits_0" [ "$rc" -eq 0 ]
-check "print_config_fills_defaults" grep -q 'replay_window_ms = 30000;' "$T/T1.conf"
+check "print_config_fills_defaults" grep -q 'failback_delay_ms = 30000;' "$T/T1.conf"
 check "print_config_shows_the_key_path" grep -q "authkey = \"$T/authkey\";" "$T/T1.conf"
 check "print_config_shows_no_key_bytes" sh -c "! grep -q -a -v '^[[:print:][:space:]]*\$' '$T/T1.conf'"
 "$EIPFLOATD" -T -c "$T/T1.conf" -n node-a >"$T/T2.conf" 2>&1

@@ -22,6 +22,7 @@ static char dir[] = "/tmp/test_config.XXXXXX";
 
 #define KEY "0123456789abcdefKEYMATERIAL-0123456789abcdef" /* 44 bytes */
 #define SHORT_KEY "SHORTSECRET12345"			   /* 16 bytes */
+#define NEW_KEY "fedcba9876543210NEWMATERIAL-fedcba9876543210" /* rotation */
 
 #define CLUSTER "cluster = { name = \"web\"; authkey = \"authkey\"; };\n"
 #define NODE_A                                                                 \
@@ -116,7 +117,7 @@ expect_error(const char *name, const char *text, const char *node,
 	     strstr(err, msg) != NULL && strchr(err, '\n') == NULL;
 	CHECK(at == NULL || line_of(text, at) > 0);
 	CHECK(ok);
-	CHECK(cfg.authkey_len == 0);
+	CHECK(cfg.authkey_len[0] == 0);
 	if (ok && getenv("TEST_CONFIG_VERBOSE"))
 		fprintf(stderr, "  %s\n", err);
 	if (!ok)
@@ -205,9 +206,10 @@ test_full_config(void)
 	expect_load("full.conf", text, "beta", &cfg);
 
 	CHECK(strcmp(cfg.cluster_name, "db-pair") == 0);
-	CHECK(strcmp(cfg.authkey_path + strlen(dir), "/authkey") == 0);
-	CHECK(cfg.authkey_len == strlen(KEY));
-	CHECK(memcmp(cfg.authkey, KEY, strlen(KEY)) == 0);
+	CHECK(strcmp(cfg.authkey_path[0] + strlen(dir), "/authkey") == 0);
+	CHECK(cfg.authkey_len[0] == strlen(KEY));
+	CHECK(memcmp(cfg.authkey[0], KEY, strlen(KEY)) == 0);
+	CHECK(cfg.nauthkeys == 1);
 	CHECK(cfg.nnodes == 2 && cfg.self == 1 && cfg.peer == 0);
 	CHECK(strcmp(cfg.nodes[0].name, "alpha") == 0);
 	CHECK(strcmp(cfg.nodes[1].name, "beta") == 0);
@@ -290,7 +292,7 @@ test_minimal_config(void)
 	CHECK(cfg.nodes[0].instance_id[0] == '\0');
 	CHECK(cfg.nodes[0].network_interface_id[0] == '\0');
 	CHECK(cfg.resources[0].type == CONFIG_RES_EIP);
-	CHECK(cfg.authkey_len == strlen(KEY));
+	CHECK(cfg.authkey_len[0] == strlen(KEY));
 
 	TEST("timeout_default_follows_interval");
 	expect_load("interval.conf",
@@ -738,6 +740,22 @@ golden_node(const char *text, char *node, size_t len)
 			 hit + 8);
 }
 
+/* After a failed load no key byte is left, whichever entry failed. */
+static int
+keys_zeroed(const struct config *cfg)
+{
+	const uint8_t *p = (const uint8_t *)cfg->authkey;
+	size_t i;
+
+	for (i = 0; i < sizeof(cfg->authkey); i++)
+		if (p[i] != 0)
+			return 0;
+	for (i = 0; i < CONFIG_AUTHKEYS_MAX; i++)
+		if (cfg->authkey_len[i] != 0)
+			return 0;
+	return 1;
+}
+
 /*
  * NN-name.conf, @DIR@ standing for the temp dir (which holds the key
  * files), must give NN-name.err exactly (one line, the key zeroed) or load
@@ -777,7 +795,7 @@ golden_case(const char *gdir, const char *base)
 		shown = replace_all(err, dir, "@DIR@");
 		CHECK(rc == -1 && strcmp(shown, want) == 0);
 		CHECK(strchr(err, '\n') == err + strlen(err) - 1);
-		CHECK(cfg.authkey_len == 0);
+		CHECK(keys_zeroed(&cfg));
 		if (rc != -1 || strcmp(shown, want) != 0)
 			fprintf(stderr, "  rc %d\n  got:  %s  want: %s", rc,
 				shown, want);
@@ -813,6 +831,29 @@ is_golden(const struct dirent *d)
 	size_t n = strlen(d->d_name);
 
 	return n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
+}
+
+static void
+test_authkey_list(void)
+{
+	struct config cfg;
+	char err[1024];
+
+	TEST("authkey_list_reads_every_key_the_first_signs");
+	CHECK(load("rot.conf",
+		   "cluster = { name = \"web\"; authkey = [ \"new.key\", "
+		   "\"authkey\" ]; };\n" NODES RES,
+		   "node-a", &cfg, err, sizeof(err)) == 0);
+	CHECK(cfg.nauthkeys == 2);
+	CHECK(cfg.authkey_len[0] == strlen(NEW_KEY) &&
+	      memcmp(cfg.authkey[0], NEW_KEY, strlen(NEW_KEY)) == 0);
+	CHECK(cfg.authkey_len[1] == strlen(KEY) &&
+	      memcmp(cfg.authkey[1], KEY, strlen(KEY)) == 0);
+	CHECK(strcmp(cfg.authkey_path[1] + strlen(dir), "/authkey") == 0);
+
+	TEST("forget_keys_zeroes_every_key");
+	config_forget_keys(&cfg);
+	CHECK(keys_zeroed(&cfg));
 }
 
 static void
@@ -959,6 +1000,12 @@ test_every_key_documented(void)
 					"  eipfloatd.conf(5) lacks %s%s.%s\n",
 					sec->name, sec->list ? "[]" : "",
 					k->name);
+			if (k->flags & CONFIG_KEY_OBSOLETE) {
+				/* documented as such, never suggested */
+				CHECK(!blk || !has_assignment(blk, end,
+							      k->name));
+				continue;
+			}
 			CHECK(blk && has_assignment(blk, end, k->name));
 			if (blk && !has_assignment(blk, end, k->name))
 				fprintf(stderr,
@@ -981,7 +1028,7 @@ test_load_string(void)
 	path_in(name, sizeof(name), "virtual.conf");
 	CHECK(config_load_string(MIN, name, "node-b", &cfg, err, sizeof(err)) ==
 	      0);
-	CHECK(cfg.self == 1 && cfg.authkey_len == strlen(KEY));
+	CHECK(cfg.self == 1 && cfg.authkey_len[0] == strlen(KEY));
 	CHECK(strcmp(cfg.file, name) == 0);
 
 	TEST("load_string_reports_the_given_name");
@@ -1028,6 +1075,8 @@ main(void)
 	memset(big, 'k', sizeof(big));
 	write_file("authkey", KEY, strlen(KEY), 0600);
 	write_file("short.key", SHORT_KEY, strlen(SHORT_KEY), 0600);
+	write_file("new.key", NEW_KEY, strlen(NEW_KEY), 0600);
+	write_file("same.key", KEY, strlen(KEY), 0600);
 	write_file("long.key", big, sizeof(big), 0600);
 	write_file("group.key", KEY, strlen(KEY), 0640);
 	write_file("other.key", KEY, strlen(KEY), 0604);
@@ -1047,6 +1096,7 @@ main(void)
 	test_reload();
 	test_sample();
 	test_bad_inputs();
+	test_authkey_list();
 	test_golden();
 	test_every_key_documented();
 	test_load_string();
