@@ -146,9 +146,33 @@ daemon_schedule(struct daemon *d, uint64_t now)
 	ev_timer_start(d->loop, &d->elect_timer);
 }
 
+/*
+ * The partition guard survives a restart: saved whenever the election
+ * sets or lifts it. A failed save is logged; the guard still holds in
+ * memory.
+ */
+static void
+persist_guard(struct daemon *d)
+{
+	struct statefile next = d->state;
+	char err[PATH_MAX + 160];
+
+	next.guarded = elect_guarded(&d->el);
+	if (next.guarded == d->state.guarded || !d->state_ok)
+		return;
+	if (statefile_save(d->opt->state_dir, &next, err, sizeof(err)) == -1) {
+		log_err("guarded STANDBY %s: not saved, a restart forgets it: "
+			"%s",
+			next.guarded ? "set" : "lifted", err);
+		return;
+	}
+	d->state = next;
+}
+
 void
 daemon_apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 {
+	persist_guard(d);
 	if (a->reason[0] && a->from != a->to) {
 		struct log_fields f = {
 			.message_id = LOG_ID_STATE_CHANGE,
@@ -425,6 +449,11 @@ modules_open(struct daemon *d)
 	}
 	elect_map_params(&ep, &d->cfg);
 	ep.start_maintenance = d->state.maintenance;
+	ep.start_guarded = d->state.guarded;
+	if (d->state.guarded)
+		log_notice("guarded STANDBY before the restart (from %s): no "
+			   "takeover while the peer is silent and holds the EIP",
+			   d->opt->state_dir);
 	if (d->state.maintenance)
 		log_notice("maintenance is on (from %s): this node will not "
 			   "take over; `eipfloatd maintenance off` ends it",

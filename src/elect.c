@@ -46,7 +46,10 @@
  *   someone moved it by hand), it is re-associated like a missing EIP.
  * - A guarded STANDBY verifies every monitor.interval_ms. If the EIP is no
  *   longer on the peer's instance (say the peer's instance was stopped) the
- *   guard has nothing left to protect and is lifted.
+ *   guard has nothing left to protect and is lifted. The guard survives a
+ *   restart (the shell keeps it in the state directory, start_guarded):
+ *   at start-up it holds while the peer is silent and the EIP is on the
+ *   peer's instance or EC2 cannot say.
  * - SHUTDOWN: LEAVE on all links; a node that is not STANDBY becomes
  *   STANDBY (its standby hook runs) without touching the EIP; nothing
  *   happens afterwards.
@@ -132,6 +135,7 @@ elect_init(struct elect_state *st, const struct elect_params *cfg, uint64_t now)
 	st->started_at = now;
 	st->eligible = !cfg->start_unhealthy;
 	st->maintenance = cfg->start_maintenance != 0;
+	st->guarded = cfg->start_guarded != 0;
 	st->owner = ELECT_OWNER_UNKNOWN;
 	st->peer_state = ELECT_PEER_UNKNOWN;
 	st->acq = ELECT_ACQ_IDLE;
@@ -459,6 +463,28 @@ activate_held(struct elect_state *st, uint64_t now, struct elect_actions *out,
 	held(st);
 }
 
+/*
+ * Whether an owner answer leaves the partition guard standing: the EIP on
+ * the peer's instance, or EC2 cannot say. Before the peer was heard (a
+ * restart kept the guard) its instance id is not known yet, so "another
+ * instance" may be the peer's and holds the guard too.
+ */
+static int
+guard_holds(const struct elect_state *st, enum elect_owner owner)
+{
+	switch (owner) {
+	case ELECT_OWNER_PEER:
+	case ELECT_OWNER_UNKNOWN:
+		return 1;
+	case ELECT_OWNER_OTHER:
+		return st->peer_state == ELECT_PEER_UNKNOWN;
+	case ELECT_OWNER_SELF:
+	case ELECT_OWNER_NONE:
+		return 0;
+	}
+	return 0;
+}
+
 /* What a node that is not taking over says about itself. */
 static const char *
 stay_text(const struct elect_state *st)
@@ -526,6 +552,16 @@ eval_starting(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		       elect_role_name(st->peer.role));
 		return;
 	}
+	if (!up && st->guarded && guard_holds(st, st->owner)) {
+		change(st, ELECT_STANDBY, now, out, ELECT_LEVEL_WARNING,
+		       "guarded STANDBY kept across the restart: EIP %s and %s "
+		       "silent; no takeover until %s is heard again or the "
+		       "EIP leaves its instance",
+		       ow, pn, pn);
+		st->guarded = 1; /* change() starts every role unguarded */
+		return;
+	}
+	st->guarded = 0; /* nothing left to protect */
 	if (!up) {
 		char gb[ELECT_REASON_MAX];
 
@@ -1112,8 +1148,7 @@ on_owner(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 			     ev->detail ? ev->detail : "EC2 API error");
 		break;
 	case ELECT_STANDBY:
-		if (!st->guarded || ev->owner == ELECT_OWNER_PEER ||
-		    ev->owner == ELECT_OWNER_UNKNOWN)
+		if (!st->guarded || guard_holds(st, ev->owner))
 			break;
 		st->guarded = 0;
 		note(out, ELECT_LEVEL_WARNING,

@@ -119,6 +119,12 @@ struct elect_params {
 	int start_unhealthy;
 	/* The maintenance flag from the state directory (survives restarts). */
 	int start_maintenance;
+	/*
+	 * Guarded STANDBY from before a restart (the state directory): the
+	 * EIP went to the peer while it was silent. Kept at start-up while
+	 * the peer stays silent and EC2 shows the EIP on it (or cannot say).
+	 */
+	int start_guarded;
 };
 
 /* What one authenticated heartbeat (or LEAVE) from the peer tells us. */

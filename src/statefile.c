@@ -59,6 +59,31 @@ flag_value(const char *v, size_t n)
 	return -1;
 }
 
+static int
+key_is(const char *p, const char *eq, const char *key)
+{
+	return (size_t)(eq - p) == strlen(key) &&
+	       memcmp(p, key, (size_t)(eq - p)) == 0;
+}
+
+/* KEY=on|off after `eq` up to `eol`: *out, or -1 with the line in err. */
+static int
+set_flag(int *out, const char *key, const char *eq, const char *eol,
+	 unsigned line, char *err, size_t errlen)
+{
+	int v = flag_value(eq + 1, (size_t)(eol - eq - 1));
+
+	if (v < 0) {
+		snprintf(err, errlen,
+			 "line %u: %s: \"%.*s\" is neither on nor off", line,
+			 key, (int)(eol - eq - 1 > 32 ? 32 : eol - eq - 1),
+			 eq + 1);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int
 statefile_parse(const char *text, size_t len, struct statefile *st, char *err,
 		size_t errlen)
@@ -78,22 +103,15 @@ statefile_parse(const char *text, size_t len, struct statefile *st, char *err,
 			p = eol + 1;
 			continue;
 		}
-		if ((size_t)(eq - p) == strlen("maintenance") &&
-		    memcmp(p, "maintenance", (size_t)(eq - p)) == 0) {
-			v = flag_value(eq + 1, (size_t)(eol - eq - 1));
-			if (v < 0) {
-				snprintf(err, errlen,
-					 "line %u: maintenance: \"%.*s\" is "
-					 "neither on nor off",
-					 line,
-					 (int)(eol - eq - 1 > 32
-						   ? 32
-						   : eol - eq - 1),
-					 eq + 1);
-				return -1;
-			}
-			st->maintenance = v;
-		}
+		v = 0;
+		if (key_is(p, eq, "maintenance"))
+			v = set_flag(&st->maintenance, "maintenance", eq,
+				     eol, line, err, errlen);
+		else if (key_is(p, eq, "guarded"))
+			v = set_flag(&st->guarded, "guarded", eq, eol, line,
+				     err, errlen);
+		if (v == -1)
+			return -1;
 		p = eol + 1;
 	}
 	return 0;
@@ -105,8 +123,10 @@ statefile_format(const struct statefile *st, char *buf, size_t len)
 	int n = snprintf(buf, len,
 			 "# eipfloatd state: written by the daemon, do not "
 			 "edit while it runs\n"
-			 "maintenance=%s\n",
-			 st->maintenance ? "on" : "off");
+			 "maintenance=%s\n"
+			 "guarded=%s\n",
+			 st->maintenance ? "on" : "off",
+			 st->guarded ? "on" : "off");
 
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }

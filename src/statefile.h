@@ -1,6 +1,6 @@
 /*
  * statefile.h - what must survive a restart or a reboot: the operator's
- * maintenance flag, in <state-dir>/state (default /var/lib/eipfloatd, the
+ * maintenance flag and the election's partition guard, in <state-dir>/state (default /var/lib/eipfloatd, the
  * systemd unit's StateDirectory=). One "key=value" line per fact; the file
  * is replaced atomically (textfile.c) so a crash leaves the old or the new.
  */
@@ -13,6 +13,11 @@
 
 struct statefile {
 	int maintenance; /* `eipfloatd maintenance on`: never become ACTIVE */
+	/*
+	 * Guarded STANDBY: the EIP moved to the peer while it was silent (a
+	 * partition). A node restarted meanwhile must not take it back.
+	 */
+	int guarded;
 };
 
 /*

@@ -2,7 +2,8 @@
 # test_e2e_partition.sh - heartbeat links cut while the EC2 API still
 # answers: one link cut is no failover; both links cut is a takeover by the
 # standby, the old ACTIVE steps down at its next monitor run (EC2 is the
-# arbiter), and after healing there is exactly one ACTIVE and no further
+# arbiter) into guarded STANDBY, which a restart during the partition
+# keeps (the state directory), and after healing there is exactly one ACTIVE and no further
 # API write (no tug of war).
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/e2e/netns.sh"
@@ -50,6 +51,15 @@ check "partition_node_b_still_active" state_is b ACTIVE
 check "partition_one_write_only" [ "$(writes_since "$seq")" -eq 1 ]
 st=$(dump_state a)
 check "partition_dump_says_guarded" has_line "$st" '^guarded: yes'
+check "partition_guard_saved_in_state_dir" grep -q '^guarded=on' "$T/state-a/state"
+
+# --- node-a restarted during the partition: the guard holds ----------------
+stop_node a TERM
+run_node a "$T/e2e.conf"
+check "restarted_guarded_node_stays_standby" wait_state a STANDBY 10
+check "restarted_guarded_node_does_not_take_back" stays_state a STANDBY 4
+check "restarted_guard_logged" grep_log "$T/a.log" 'guarded STANDBY kept across the restart'
+check "restarted_still_one_write" [ "$(writes_since "$seq")" -eq 1 ]
 
 # --- heal: exactly one ACTIVE, no further writes ---------------------------
 heal_link 0
@@ -64,6 +74,7 @@ check "healed_active_holds_the_eip" active_holds_eip
 check "healed_no_further_writes" [ "$(writes_since "$seq")" -eq 1 ]
 check "healed_stays_put" stays_state b "$sb" 2
 check "healed_no_writes_later" [ "$(writes_since "$seq")" -eq 1 ]
+check "healed_guard_cleared_in_state_dir" grep -q '^guarded=off' "$T/state-a/state"
 
 check "every_ec2_request_validly_signed" emu_all_signed
 finish

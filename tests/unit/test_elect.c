@@ -109,6 +109,7 @@ struct scenario {
 	unsigned late_write;	 /* elect_params.late_write_ms */
 	int start_unhealthy;	 /* a check is configured, no result yet */
 	unsigned acquire_timeout; /* 0: no acquisition deadline */
+	int start_guarded;	  /* the state directory says guarded */
 	const struct step *steps;
 	size_t n;
 };
@@ -318,6 +319,7 @@ run_scenario(const struct scenario *sc)
 	make_config(&ec, sc->as_b, sc->tie);
 	ec.failback = sc->failback;
 	ec.start_unhealthy = sc->start_unhealthy;
+	ec.start_guarded = sc->start_guarded;
 	if (sc->failback_delay)
 		ec.failback_delay_ms = sc->failback_delay;
 	if (sc->threshold)
@@ -814,6 +816,47 @@ static const struct step monitor_step_down_guarded[] = {
 	 WHY("silent on all links for 1000 ms")},
 };
 
+/* Restarted during the partition: the guard came back from the state dir. */
+static const struct step restart_guarded_keeps_the_guard[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, PEER_), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(STANDBY, S | H | R), GUARD(1),
+	 WHY("guarded STANDBY kept across the restart")},
+	{TICK(13000), EXPECT(STANDBY, V)},
+	{OWNER(13100, PEER_), EXPECT(STANDBY, 0), GUARD(1)},
+	/* the EIP left the peer's instance: nothing to protect, take over */
+	{TICK(23000), EXPECT(STANDBY, V)},
+	{OWNER(23100, NONE), EXPECT(ACTIVE, A | S | H), TERM(1)},
+};
+
+static const struct step restart_guarded_ec2_silent_keeps_it[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{TICK(3000), EXPECT(STANDBY, S | H | R), GUARD(1)},
+	{HB(3500, B(ACTIVE, 2)), EXPECT(STANDBY, 0), GUARD(0),
+	 WHY("guarded STANDBY lifted")},
+};
+
+/* The peer's instance id is learnt from its heartbeats: "other" until then. */
+static const struct step restart_guarded_unknown_instance_keeps_it[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, OTHER), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(STANDBY, S | H | R), GUARD(1)},
+	{TICK(13000), EXPECT(STANDBY, V)},
+	{OWNER(13100, OTHER), EXPECT(STANDBY, 0), GUARD(1)},
+};
+
+static const struct step restart_guarded_eip_here_is_active[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, SELF), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, S | H | R), TERM(1), GUARD(0)},
+};
+
+static const struct step restart_guarded_eip_nowhere_takes_over[] = {
+	{START(0), EXPECT(STARTING, V | S)},
+	{OWNER(100, NONE), EXPECT(STARTING, 0)},
+	{TICK(3000), EXPECT(ACTIVE, A | S | H | R), TERM(1), GUARD(0)},
+};
+
 static const struct step monitor_guard_lifted_when_eip_leaves_peer[] = {
 	A_ACTIVE_EIP_HERE,
 	{KEEP(400, 1000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
@@ -1218,6 +1261,11 @@ static const struct scenario scenarios[] = {
 	SCEN(two_active_equal_term_name_loses, .as_b = 1, .tie = 1),
 	SCEN(two_active_equal_peer_gave_up_first, .as_b = 1),
 	SCEN(monitor_step_down_guarded),
+	SCEN(restart_guarded_keeps_the_guard, .start_guarded = 1),
+	SCEN(restart_guarded_ec2_silent_keeps_it, .start_guarded = 1),
+	SCEN(restart_guarded_eip_here_is_active, .start_guarded = 1),
+	SCEN(restart_guarded_unknown_instance_keeps_it, .start_guarded = 1),
+	SCEN(restart_guarded_eip_nowhere_takes_over, .start_guarded = 1),
 	SCEN(monitor_guard_lifted_when_eip_leaves_peer),
 	SCEN(monitor_step_down_peer_active),
 	SCEN(monitor_eip_on_standby_peer_reassociates),

@@ -26,6 +26,16 @@ parse_flag_on_off_and_defaults(void)
 	CHECK(statefile_parse("", 0, &st, err, sizeof(err)) == 0);
 	CHECK(st.maintenance == 0);
 	CHECK(statefile_parse("future=7\n", 9, &st, err, sizeof(err)) == 0);
+
+	TEST("parse_guard_flag_beside_maintenance");
+	on = "guarded=on\nmaintenance=off\n";
+	CHECK(statefile_parse(on, strlen(on), &st, err, sizeof(err)) == 0);
+	CHECK(st.guarded == 1 && st.maintenance == 0);
+	CHECK(statefile_parse("", 0, &st, err, sizeof(err)) == 0);
+	CHECK(st.guarded == 0);
+	on = "guarded=perhaps\n";
+	CHECK(statefile_parse(on, strlen(on), &st, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "guarded") != NULL);
 }
 
 static void
@@ -43,14 +53,18 @@ parse_bad_value_is_an_error(void)
 static void
 format_parses_back(void)
 {
-	struct statefile in = {.maintenance = 1}, out;
+	struct statefile in = {.maintenance = 1, .guarded = 1}, out;
 	char buf[256], err[160];
 	size_t n = statefile_format(&in, buf, sizeof(buf));
 
 	TEST("format_parses_back");
 	CHECK(n > 0 && n < sizeof(buf));
 	CHECK(statefile_parse(buf, n, &out, err, sizeof(err)) == 0);
-	CHECK(out.maintenance == 1);
+	CHECK(out.maintenance == 1 && out.guarded == 1);
+	in.maintenance = 0;
+	n = statefile_format(&in, buf, sizeof(buf));
+	CHECK(statefile_parse(buf, n, &out, err, sizeof(err)) == 0);
+	CHECK(out.maintenance == 0 && out.guarded == 1);
 }
 
 static void
