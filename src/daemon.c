@@ -97,6 +97,20 @@ got_acquired(void *arg, int rc, const char *detail)
 	daemon_feed(d, &ev);
 }
 
+/* The guard's way out; an unknown answer tells the election nothing. */
+static void
+got_holder(void *arg, enum resource_holder holder, const char *detail)
+{
+	struct daemon *d = arg;
+	struct elect_event ev = {.type = ELECT_EV_HOLDER,
+				 .ok = holder != RES_HOLDER_DOWN,
+				 .detail = detail};
+
+	if (holder == RES_HOLDER_UNKNOWN)
+		return;
+	daemon_feed(d, &ev);
+}
+
 /* ---- the election shell ---- */
 
 static enum hooks_role
@@ -205,6 +219,8 @@ daemon_apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 	}
 	if (a->flags & ELECT_ACT_VERIFY)
 		resource_setup_verify(d->res);
+	if (a->flags & ELECT_ACT_CHECK_HOLDER)
+		resource_setup_check_holder(d->res);
 	if ((a->flags & ELECT_ACT_SEND) && d->links_open)
 		link_send_now(&d->links);
 	if (a->flags & ELECT_ACT_LEAVE && d->links_open)
@@ -431,7 +447,8 @@ watchdog_start(struct daemon *d)
 }
 
 const struct resource_setup_ops daemon_res_ops = {
-	.on_owner = got_owner, .on_acquired = got_acquired};
+	.on_owner = got_owner, .on_acquired = got_acquired,
+	.on_holder = got_holder};
 
 static int
 modules_open(struct daemon *d)

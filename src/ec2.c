@@ -27,6 +27,8 @@ ec2_action_name(enum ec2_action action)
 		return "DescribeAddresses";
 	case EC2_ASSOCIATE_ADDRESS:
 		return "AssociateAddress";
+	case EC2_DESCRIBE_INSTANCE_STATUS:
+		return "DescribeInstanceStatus";
 	case EC2_NACTIONS:
 		break;
 	}
@@ -207,6 +209,11 @@ parse_ok(struct ec2_call *call, const struct http_response *resp)
 		    resp->body, resp->body_len, call->res.association_id,
 		    sizeof(call->res.association_id), err, sizeof(err));
 		break;
+	case EC2_DESCRIBE_INSTANCE_STATUS:
+		rc = ec2_parse_instance_status(
+		    resp->body, resp->body_len, &call->res.instance,
+		    &call->res.instance_found, err, sizeof(err));
+		break;
 	case EC2_NACTIONS:
 		snprintf(err, sizeof(err), "no such action");
 		break;
@@ -386,7 +393,8 @@ call_new(struct ec2_ctx *ctx, enum ec2_action action,
 	call->arg = arg;
 	if (policy != NULL)
 		call->policy = *policy;
-	else if (action == EC2_DESCRIBE_ADDRESSES)
+	else if (action == EC2_DESCRIBE_ADDRESSES ||
+		 action == EC2_DESCRIBE_INSTANCE_STATUS)
 		ec2_policy_read(&call->policy);
 	else
 		ec2_policy_write(&call->policy);
@@ -485,6 +493,28 @@ ec2_associate_address(struct ec2_ctx *ctx, const struct ec2_associate_args *a,
 		snprintf(call->label, sizeof(call->label),
 			 "associate %s (dry run)", a->allocation_id);
 	}
+	return call_go(call);
+}
+
+struct ec2_call *
+ec2_describe_instance_status(struct ec2_ctx *ctx, const char *instance_id,
+			     const struct backoff_policy *policy,
+			     ec2_done_cb cb, void *arg)
+{
+	struct ec2_call *call;
+
+	if (instance_id == NULL || instance_id[0] == '\0') {
+		log_err("describe instance status: instance id needed");
+		return NULL;
+	}
+	call = call_new(ctx, EC2_DESCRIBE_INSTANCE_STATUS, policy, cb, arg);
+	if (call == NULL)
+		return NULL;
+	call->optional = 1;
+	snprintf(call->label, sizeof(call->label), "instance status %s",
+		 instance_id);
+	ec2_form_add(&call->form, "InstanceId.1", instance_id);
+	ec2_form_add(&call->form, "IncludeAllInstances", "true");
 	return call_go(call);
 }
 

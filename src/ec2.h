@@ -26,6 +26,7 @@ struct ec2_call;
 enum ec2_action {
 	EC2_DESCRIBE_ADDRESSES,
 	EC2_ASSOCIATE_ADDRESS,
+	EC2_DESCRIBE_INSTANCE_STATUS,
 	EC2_NACTIONS,
 };
 
@@ -48,6 +49,9 @@ struct ec2_result {
 	size_t naddresses;
 	/* AssociateAddress: the association this call created (its commit) */
 	char association_id[EC2_ID_MAX];
+	/* DescribeInstanceStatus: the instance, when the answer listed it */
+	struct ec2_instance_status instance;
+	int instance_found;
 	/* 1 for a DryRun call: rc 0 = IAM allows it (code "DryRunOperation"),
 	 * code "UnauthorizedOperation" = denied, the message names the action
 	 */
@@ -96,6 +100,14 @@ struct ec2_call *ec2_associate_address(struct ec2_ctx *ctx,
 				       const struct ec2_associate_args *a,
 				       const struct backoff_policy *policy,
 				       ec2_done_cb cb, void *arg);
+
+/*
+ * One instance's state and reachability checks (IncludeAllInstances=true,
+ * so a stopped instance is listed too).
+ */
+struct ec2_call *ec2_describe_instance_status(
+    struct ec2_ctx *ctx, const char *instance_id,
+    const struct backoff_policy *policy, ec2_done_cb cb, void *arg);
 
 /* The callback of a cancelled call is not run. */
 void ec2_cancel(struct ec2_call *call);

@@ -46,7 +46,9 @@ ec2_retry_outcome(struct ec2_call *call, int rc)
 			  call->attempts, call->attempts == 1 ? "" : "s");
 	} else {
 		c->failed++;
-		if (ec2_unusable_code(call->res.code))
+		if (ec2_unusable_code(call->res.code) &&
+		    !(call->optional &&
+		      strcmp(call->res.code, "UnauthorizedOperation") == 0))
 			api_unusable(call);
 	}
 }

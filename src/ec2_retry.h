@@ -35,6 +35,11 @@ struct ec2_call {
 	int timed_out;	     /* the last attempt timed out */
 	unsigned quota_cost; /* what its last retry took from the quota */
 	int dry_run;
+	/*
+	 * Not needed to move the EIPs (DescribeInstanceStatus): its
+	 * UnauthorizedOperation does not make the API "unusable".
+	 */
+	int optional;
 	uint64_t started_ms;
 	int in_cb;
 	struct ec2_result res;

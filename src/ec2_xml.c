@@ -14,6 +14,7 @@
 #define XML_NAME_MAX 40
 #define XML_TEXT_MAX 1024
 #define NS_SEP '|'
+#define STATUS_ROOT "DescribeInstanceStatusResponse"
 
 /*
  * One SAX pass collects everything any of the documents can carry; the
@@ -35,6 +36,8 @@ struct px {
 	int in_item;
 
 	char association_id[EC2_ID_MAX];
+	struct ec2_instance_status *inst; /* DescribeInstanceStatus */
+	unsigned inst_items;
 	struct ec2_error error;
 	int have_code;
 	int error_done; /* only the first <Error> counts */
@@ -104,6 +107,8 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 		x->n++;
 		x->in_item = 1;
 	}
+	if (at(x, 3, STATUS_ROOT, "instanceStatusSet", "item", NULL))
+		x->inst_items++;
 }
 
 static void XMLCALL
@@ -156,6 +161,34 @@ take_address_field(struct px *x, const char *field)
 		take_id(x, a->domain, sizeof(a->domain));
 }
 
+/* Only the first item: we ask about one instance. */
+static int
+take_status_field(struct px *x, const char *field)
+{
+	struct ec2_instance_status *s = x->inst;
+
+	if (s == NULL || x->inst_items != 1)
+		return 0;
+	if (at(x, 4, STATUS_ROOT, "instanceStatusSet", "item", NULL) &&
+	    strcmp(field, "instanceId") == 0)
+		take_id(x, s->instance_id, sizeof(s->instance_id));
+	else if (at(x, 5, STATUS_ROOT, "instanceStatusSet", "item",
+		    "instanceState") &&
+		 strcmp(field, "name") == 0)
+		take_id(x, s->state, sizeof(s->state));
+	else if (at(x, 5, STATUS_ROOT, "instanceStatusSet", "item",
+		    "instanceStatus") &&
+		 strcmp(field, "status") == 0)
+		take_id(x, s->instance_status, sizeof(s->instance_status));
+	else if (at(x, 5, STATUS_ROOT, "instanceStatusSet", "item",
+		    "systemStatus") &&
+		 strcmp(field, "status") == 0)
+		take_id(x, s->system_status, sizeof(s->system_status));
+	else
+		return 0;
+	return 1;
+}
+
 static int
 parent_is_error(const struct px *x)
 {
@@ -203,7 +236,7 @@ on_end(void *ud, const XML_Char *name)
 	else if (at(x, 2, "AssociateAddressResponse", "associationId", NULL,
 		    NULL))
 		take_id(x, x->association_id, sizeof(x->association_id));
-	else
+	else if (!take_status_field(x, field))
 		take_error_field(x, field);
 	x->depth--;
 	x->tlen = 0;
@@ -321,6 +354,63 @@ ec2_parse_associate(const char *xml, size_t len, char *association_id,
 	}
 	free(x);
 	return rc;
+}
+
+int
+ec2_parse_instance_status(const char *xml, size_t len,
+			  struct ec2_instance_status *out, int *found,
+			  char *err, size_t errlen)
+{
+	struct px *x = px_new();
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	*found = 0;
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	x->inst = out;
+	if (px_run(x, xml, len, err, errlen) == 0 &&
+	    px_expect_root(x, STATUS_ROOT, err, errlen) == 0) {
+		*found = x->inst_items > 0;
+		if (*found && out->state[0] == '\0')
+			snprintf(err, errlen, "no instanceState in answer");
+		else
+			rc = 0;
+	}
+	if (rc == -1)
+		memset(out, 0, sizeof(*out));
+	free(x);
+	return rc;
+}
+
+int
+ec2_instance_down(const struct ec2_instance_status *s, char *why, size_t len)
+{
+	static const char *const gone[] = {"stopping", "stopped",
+					   "shutting-down", "terminated"};
+	size_t i;
+
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		if (strcmp(s->state, gone[i]) == 0) {
+			snprintf(why, len, "%s", s->state);
+			return 1;
+		}
+	if (strcmp(s->instance_status, "impaired") == 0) {
+		snprintf(why, len, "%s, instance status check impaired",
+			 s->state);
+		return 1;
+	}
+	if (strcmp(s->system_status, "impaired") == 0) {
+		snprintf(why, len, "%s, system status check impaired",
+			 s->state);
+		return 1;
+	}
+	snprintf(why, len, "%s, checks %s/%s", s->state,
+		 s->instance_status[0] ? s->instance_status : "-",
+		 s->system_status[0] ? s->system_status : "-");
+	return 0;
 }
 
 int

@@ -46,7 +46,11 @@
  *   someone moved it by hand), it is re-associated like a missing EIP.
  * - A guarded STANDBY verifies every monitor.interval_ms. If the EIP is no
  *   longer on the peer's instance (say the peer's instance was stopped) the
- *   guard has nothing left to protect and is lifted. The guard survives a
+ *   guard has nothing left to protect and is lifted. Each verify that
+ *   finds it on another instance also asks EC2 about that instance
+ *   (CHECK_HOLDER): stopped, stopping, terminated, shutting-down or
+ *   impaired means nobody serves behind it, and lifts the guard too (the
+ *   peer's instance died while keeping the association). The guard survives a
  *   restart (the shell keeps it in the state directory, start_guarded):
  *   at start-up it holds while the peer is silent and the EIP is on the
  *   peer's instance or EC2 cannot say.
@@ -983,6 +987,33 @@ on_leave(struct elect_state *st, const struct elect_peer_info *p, uint64_t now,
 	     st->params.peer_name, stay_text(st));
 }
 
+/*
+ * The guard's way out: the instance holding the EIP is stopped, stopping,
+ * terminated, shutting down or impaired, so nobody is serving behind it.
+ * The guard goes, and a usable node takes over at once.
+ */
+static void
+on_holder(struct elect_state *st, const struct elect_event *ev, uint64_t now,
+	  struct elect_actions *out)
+{
+	if (ev->ok || st->role != ELECT_STANDBY || !st->guarded ||
+	    alive(st, now))
+		return;
+	st->guarded = 0;
+	if (usable(st))
+		take_over(st, now, out,
+			  "the instance holding the EIP cannot be serving "
+			  "(%s) and peer %s is silent: guarded STANDBY lifted",
+			  ev->detail ? ev->detail : "DescribeInstanceStatus",
+			  st->params.peer_name);
+	else
+		note(out, ELECT_LEVEL_WARNING,
+		     "the instance holding the EIP cannot be serving (%s): "
+		     "guarded STANDBY lifted%s",
+		     ev->detail ? ev->detail : "DescribeInstanceStatus",
+		     stay_text(st));
+}
+
 /* Rule 4's verify answer: decide, or make sure the EIP is ours. */
 static void
 contest_answer(struct elect_state *st, enum elect_owner owner, uint64_t now,
@@ -1148,6 +1179,10 @@ on_owner(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 			     ev->detail ? ev->detail : "EC2 API error");
 		break;
 	case ELECT_STANDBY:
+		if (st->guarded && (ev->owner == ELECT_OWNER_PEER ||
+				    ev->owner == ELECT_OWNER_OTHER) &&
+		    guard_holds(st, ev->owner))
+			out->flags |= ELECT_ACT_CHECK_HOLDER; /* the way out */
 		if (!st->guarded || guard_holds(st, ev->owner))
 			break;
 		st->guarded = 0;
@@ -1573,6 +1608,9 @@ elect_step(struct elect_state *st, const struct elect_event *ev, uint64_t now,
 		break;
 	case ELECT_EV_SWITCHOVER:
 		on_switchover(st, ev, now, out);
+		break;
+	case ELECT_EV_HOLDER:
+		on_holder(st, ev, now, out);
 		break;
 	}
 	if (out->from == out->to && !out->refused)

@@ -153,6 +153,8 @@ enum elect_event_type {
 	ELECT_EV_SHUTDOWN,	 /* SIGTERM: last event */
 	ELECT_EV_MAINTENANCE,	 /* operator: .ok = on, .force */
 	ELECT_EV_SWITCHOVER,	 /* operator: hand over to the peer, .force */
+	ELECT_EV_HOLDER,	 /* answer to CHECK_HOLDER: .ok = it may be
+				    serving, 0 = it cannot be; .detail */
 };
 
 struct elect_event {
@@ -172,6 +174,8 @@ struct elect_event {
 #define ELECT_ACT_HOOK 0x10u	/* run the hook of the role `to` */
 #define ELECT_ACT_READY 0x20u	/* first settled: sd_notify READY=1 */
 #define ELECT_ACT_LEAVE 0x40u	/* send LEAVE on every link (shutdown) */
+/* Ask EC2 about the instance holding the EIP: deliver ELECT_EV_HOLDER. */
+#define ELECT_ACT_CHECK_HOLDER 0x80u
 
 struct elect_actions {
 	unsigned flags;

@@ -42,6 +42,12 @@ struct resource_set {
 	unsigned n;
 	unsigned naws; /* items whose driver needs the EC2 API */
 	struct group_op ops[RESOURCE_NOPS];
+	/* resource_check_holder: one DescribeInstanceStatus at a time */
+	struct ec2_call *holder_call;
+	resource_holder_cb holder_cb;
+	void *holder_arg;
+	char holder_id[CONFIG_ID_MAX];
+	struct log_ratelimit holder_log;
 };
 
 const char *
@@ -423,9 +429,79 @@ resource_acquire(struct resource_set *set, resource_done_cb cb, void *arg)
 	start(set, RESOURCE_OP_ACQUIRE);
 }
 
+static void
+holder_done(void *arg, const struct ec2_result *res)
+{
+	struct resource_set *set = arg;
+	char why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 64];
+	enum resource_holder h = RES_HOLDER_MAY_SERVE;
+
+	set->holder_call = NULL;
+	if (res->rc != 0 &&
+	    strcmp(res->code, "InvalidInstanceID.NotFound") == 0) {
+		snprintf(why, sizeof(why), "%s no longer exists",
+			 set->holder_id);
+		h = RES_HOLDER_DOWN;
+	} else if (res->rc != 0) {
+		log_limited(&set->holder_log, LOG_LEVEL_WARNING,
+			    "cannot ask EC2 about %s, which holds the EIP: "
+			    "DescribeInstanceStatus: %s: %s%s",
+			    set->holder_id, res->code, res->message,
+			    strcmp(res->code, "UnauthorizedOperation") == 0
+				? " (allow ec2:DescribeInstanceStatus in the "
+				  "instance role)"
+				: "");
+		set->holder_cb(set->holder_arg, RES_HOLDER_UNKNOWN, NULL);
+		return;
+	} else if (!res->instance_found) {
+		snprintf(why, sizeof(why), "%s: not listed", set->holder_id);
+		h = RES_HOLDER_UNKNOWN;
+	} else {
+		char state[96];
+
+		if (ec2_instance_down(&res->instance, state, sizeof(state)))
+			h = RES_HOLDER_DOWN;
+		snprintf(why, sizeof(why), "%s is %s", set->holder_id, state);
+	}
+	set->holder_cb(set->holder_arg, h, why);
+}
+
+void
+resource_check_holder(struct resource_set *set, resource_holder_cb cb,
+		      void *arg)
+{
+	const char *id = NULL;
+
+	if (set->ec2 == NULL || set->holder_call != NULL)
+		return;
+	for (unsigned i = 0; i < set->n && id == NULL; i++) {
+		const struct resource_item *it = &set->items[i];
+
+		if ((it->owner == RES_OWNER_PEER ||
+		     it->owner == RES_OWNER_OTHER) &&
+		    strncmp(it->owner_id, "i-", 2) == 0)
+			id = it->owner_id;
+	}
+	if (id == NULL)
+		return;
+	util_strlcpy(set->holder_id, id, sizeof(set->holder_id));
+	set->holder_cb = cb;
+	set->holder_arg = arg;
+	if (set->holder_log.interval_ms == 0) {
+		set->holder_log.interval_ms = 600000;
+		set->holder_log.burst = 1;
+	}
+	set->holder_call = ec2_describe_instance_status(set->ec2, id, NULL,
+							holder_done, set);
+}
+
 void
 resource_cancel(struct resource_set *set)
 {
+	if (set->holder_call != NULL) {
+		ec2_cancel(set->holder_call);
+		set->holder_call = NULL;
+	}
 	for (unsigned i = 0; i < set->n; i++) {
 		struct resource_item *it = &set->items[i];
 

@@ -77,6 +77,23 @@ void resource_verify(struct resource_set *set, resource_verify_cb cb,
 void resource_acquire(struct resource_set *set, resource_done_cb cb,
 		      void *arg);
 
+/*
+ * The guard's way out: can the instance holding a resource (one not ours,
+ * as last verified) be serving? DescribeInstanceStatus; InvalidInstanceID
+ * .NotFound counts as gone. cb is not called when there is nothing to ask
+ * (no resource on another instance, no EC2 type, a check in flight); on
+ * an API error it gets UNKNOWN (logged here, rate-limited).
+ */
+enum resource_holder {
+	RES_HOLDER_UNKNOWN,
+	RES_HOLDER_MAY_SERVE, /* pending or running, checks not impaired */
+	RES_HOLDER_DOWN,      /* stopped, stopping, terminated, impaired... */
+};
+typedef void (*resource_holder_cb)(void *arg, enum resource_holder holder,
+				   const char *detail);
+void resource_check_holder(struct resource_set *set, resource_holder_cb cb,
+			   void *arg);
+
 /* Drop any request in flight (state change, shutdown). */
 void resource_cancel(struct resource_set *set);
 

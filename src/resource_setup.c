@@ -274,6 +274,13 @@ resource_setup_acquire(struct resource_setup *rs)
 }
 
 void
+resource_setup_check_holder(struct resource_setup *rs)
+{
+	if (rs->ready && rs->res != NULL && rs->ops.on_holder != NULL)
+		resource_check_holder(rs->res, rs->ops.on_holder, rs->ops.arg);
+}
+
+void
 resource_setup_cancel(struct resource_setup *rs)
 {
 	rs->pending_acquire = 0;

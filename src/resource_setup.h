@@ -23,6 +23,7 @@ struct resource_setup_ops {
 	void *arg;
 	resource_verify_cb on_owner;  /* answer to resource_setup_verify */
 	resource_done_cb on_acquired; /* answer to resource_setup_acquire */
+	resource_holder_cb on_holder; /* answer to resource_setup_check_holder */
 };
 
 /*
@@ -42,6 +43,8 @@ void resource_setup_refresh_credentials(struct resource_setup *rs);
 /* Ask the group; held until the set-up is done, then run. */
 void resource_setup_verify(struct resource_setup *rs);
 void resource_setup_acquire(struct resource_setup *rs);
+/* resource_check_holder once the set-up is done (else nothing to ask). */
+void resource_setup_check_holder(struct resource_setup *rs);
 /* Drop a waiting or running acquisition and any request in flight. */
 void resource_setup_cancel(struct resource_setup *rs);
 

@@ -4,6 +4,7 @@ import json
 import urllib.parse
 
 from .common import ControlError, log
+from .ec2 import STATE_CODES
 from .limits import denied_actions
 
 
@@ -112,6 +113,7 @@ class ControlApi:
             "empty_read_ms": self._set_empty_read,
             "buckets": self._set_buckets,
             "denied_actions": self._set_denied,
+            "instance_state": self._set_instance_state,
         }
         unknown = set(data) - set(handlers)
         if unknown:
@@ -199,6 +201,36 @@ class ControlApi:
     @staticmethod
     def _set_buckets(w, v):
         w.buckets.set(v)
+
+    @staticmethod
+    def _set_instance_state(w, v):
+        """{"i-0bbb...": {"state": "stopped", "instance_status":
+        "impaired", "system_status": "ok"}}: what DescribeInstances and
+        DescribeInstanceStatus report for that instance (any key may be
+        left out)."""
+        if not isinstance(v, dict):
+            raise ControlError("instance_state takes {instance: {...}}")
+        for iid, spec in v.items():
+            inst = w.instances.get(iid)
+            if inst is None:
+                raise ControlError("no such instance: %s" % iid)
+            if not isinstance(spec, dict) or set(spec) - {
+                    "state", "instance_status", "system_status"}:
+                raise ControlError("instance_state %s: keys are state, "
+                                   "instance_status, system_status" % iid)
+            if "state" in spec and spec["state"] not in STATE_CODES:
+                raise ControlError("instance_state %s: state is one of %s"
+                                   % (iid, ", ".join(sorted(STATE_CODES))))
+            for k in ("instance_status", "system_status"):
+                if k in spec and spec[k] not in (
+                        "ok", "impaired", "initializing",
+                        "insufficient-data"):
+                    raise ControlError("instance_state %s: bad %s" % (iid, k))
+            inst.state = spec.get("state", inst.state)
+            inst.instance_status = spec.get("instance_status",
+                                            inst.instance_status)
+            inst.system_status = spec.get("system_status",
+                                          inst.system_status)
 
     @staticmethod
     def _set_denied(w, v):

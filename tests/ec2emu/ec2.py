@@ -83,6 +83,14 @@ def check_params(params, allowed):
                 "The parameter %s is not recognized" % k)
 
 
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32,
+               "terminated": 48, "stopping": 64, "stopped": 80}
+
+
+def instance_state(inst):
+    return {"code": STATE_CODES[inst.state], "name": inst.state}
+
+
 FILTER_PARAMS = (r"Filter\.\d+\.Name", r"Filter\.\d+\.Value\.\d+")
 
 
@@ -97,6 +105,7 @@ class Ec2Api:
             "AssociateAddress": self.associate_address,
             "DisassociateAddress": self.disassociate_address,
             "DescribeInstances": self.describe_instances,
+            "DescribeInstanceStatus": self.describe_instance_status,
         }
 
     def run(self, action, params):
@@ -329,6 +338,44 @@ class Ec2Api:
             items.append(self._reservation(inst))
         return to_xml("reservationSet", items)
 
+    def describe_instance_status(self, params, dry):
+        """AWS: only running instances unless IncludeAllInstances=true;
+        the reachability checks are "not-applicable" when not running."""
+        check_params(params, (r"InstanceId\.\d+", "MaxResults",
+                              "NextToken", "IncludeAllInstances")
+                     + FILTER_PARAMS)
+        ids = indexed(params, "InstanceId")
+        for iid in ids:
+            self._find_instance(iid)
+        if parse_filters(params):
+            raise EmuError("InvalidParameterValue",
+                "This emulator supports no DescribeInstanceStatus filter")
+        include_all = parse_bool(params, "IncludeAllInstances")
+        self._dry_run(dry)
+        items = []
+        for inst in self.world.instances.values():
+            if ids and inst.id not in ids:
+                continue
+            running = inst.state == "running"
+            if not running and not include_all:
+                continue
+
+            def check(status):
+                if not running:
+                    status = "not-applicable"
+                return {"status": status, "details": [{
+                    "name": "reachability",
+                    "status": {"ok": "passed", "impaired": "failed"}.get(
+                        status, status)}]}
+            items.append({
+                "instanceId": inst.id,
+                "availabilityZone": inst.az,
+                "instanceState": instance_state(inst),
+                "systemStatus": check(inst.system_status),
+                "instanceStatus": check(inst.instance_status),
+            })
+        return to_xml("instanceStatusSet", items)
+
     def _reservation(self, inst):
         w = self.world
         pub = None
@@ -349,7 +396,7 @@ class Ec2Api:
         desc = {
             "instanceId": inst.id,
             "imageId": "ami-0e0e0e0e0e0e0e0e0",
-            "instanceState": {"code": 16, "name": "running"},
+            "instanceState": instance_state(inst),
             "privateIpAddress": inst.private_ip,
             "ipAddress": pub,
             "instanceType": "t3.micro",

@@ -29,6 +29,10 @@ class Instance:
         self.imds_listen = spec.get("imds_listen")
         self.source_ips = list(spec.get("source_ips", []))
         self.imds_url = None
+        # What DescribeInstances / DescribeInstanceStatus report.
+        self.state = spec.get("state", "running")
+        self.instance_status = spec.get("instance_status", "ok")
+        self.system_status = spec.get("system_status", "ok")
         try:
             self.denied_actions = denied_actions(
                 spec.get("denied_actions", []), self.id)
@@ -341,6 +345,9 @@ class World:
                 "imds_url": i.imds_url,
                 "source_ips": i.source_ips,
                 "denied_actions": sorted(i.denied_actions),
+                "state": i.state,
+                "instance_status": i.instance_status,
+                "system_status": i.system_status,
             } for i in self.instances.values()],
             "buckets": self.buckets.view(),
             "credentials": [c.public(now)

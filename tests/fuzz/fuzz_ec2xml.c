@@ -43,6 +43,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ec2_parse_associate(xml, size, id, sizeof(id), err, sizeof(err)) ==
 	    0)
 		check_terminated(id, sizeof(id));
+	{
+		struct ec2_instance_status s;
+		int found;
+
+		if (ec2_parse_instance_status(xml, size, &s, &found, err,
+					      sizeof(err)) == 0) {
+			check_terminated(s.instance_id, sizeof(s.instance_id));
+			check_terminated(s.state, sizeof(s.state));
+			check_terminated(s.instance_status,
+					 sizeof(s.instance_status));
+			check_terminated(s.system_status,
+					 sizeof(s.system_status));
+		}
+	}
 	if (ec2_parse_error(xml, size, &e, err, sizeof(err)) == 0) {
 		check_terminated(e.code, sizeof(e.code));
 		check_terminated(e.message, sizeof(e.message));

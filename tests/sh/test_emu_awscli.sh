@@ -384,6 +384,38 @@ check("role_credentials_sign_ec2_call_with_session_token",
       last["instance"] == inst and last["signature_valid"] and
       last["status"] == 200, last)
 
+# DescribeInstanceStatus, as botocore's model reads it.
+c = client(session)
+r = c.describe_instance_status(InstanceIds=[inst], IncludeAllInstances=True)
+s = r["InstanceStatuses"][0]
+check("instance_status_running_ok",
+      s["InstanceId"] == inst and s["InstanceState"]["Name"] == "running" and
+      s["InstanceState"]["Code"] == 16 and
+      s["InstanceStatus"]["Status"] == "ok" and
+      s["SystemStatus"]["Status"] == "ok", s)
+emu("/_emu/set", {"instance_state": {inst: {"state": "stopped"}}})
+r = c.describe_instance_status(InstanceIds=[inst])
+check("stopped_instance_only_with_include_all", r["InstanceStatuses"] == [], r)
+r = c.describe_instance_status(InstanceIds=[inst], IncludeAllInstances=True)
+s = r["InstanceStatuses"][0]
+check("stopped_instance_status_not_applicable",
+      s["InstanceState"]["Name"] == "stopped" and
+      s["InstanceState"]["Code"] == 80 and
+      s["InstanceStatus"]["Status"] == "not-applicable", s)
+r = c.describe_instances(InstanceIds=[inst])
+check("describe_instances_follows_the_state",
+      r["Reservations"][0]["Instances"][0]["State"]["Name"] == "stopped", r)
+emu("/_emu/set", {"instance_state": {inst: {"state": "running",
+                                            "instance_status": "impaired"}}})
+r = c.describe_instance_status(InstanceIds=[inst])
+check("impaired_instance_status_shown",
+      r["InstanceStatuses"][0]["InstanceStatus"]["Status"] == "impaired", r)
+emu("/_emu/set", {"instance_state": {inst: {"instance_status": "ok"}}})
+code = error_code(lambda: c.describe_instance_status(
+    InstanceIds=["i-0ffffffffffffffff"]))
+check("unknown_instance_is_NotFound", code == "InvalidInstanceID.NotFound",
+      code)
+
 bad_tok = frozen.token[:-8] + ("A" * 8 if not frozen.token.endswith("A" * 8)
                                else "B" * 8)
 code = error_code(lambda: client(

@@ -155,6 +155,25 @@ test_parse_describe(void)
 					   sizeof(err)) == -1);
 }
 
+/* AWS's documented shape, the reachability details beside the status. */
+static const char status_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<DescribeInstanceStatusResponse "
+    "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+    "<requestId>3be1508e-c444-4fef-89cc-0b1223c4f02fEXAMPLE</requestId>"
+    "<instanceStatusSet><item><instanceId>i-0bbbbbbbbbbbbbbb2</instanceId>"
+    "<availabilityZone>eu-west-1b</availabilityZone>"
+    "<instanceState><code>16</code><name>running</name></instanceState>"
+    "<systemStatus><status>ok</status><details><item>"
+    "<name>reachability</name><status>passed</status></item></details>"
+    "</systemStatus><instanceStatus><status>impaired</status><details>"
+    "<item><name>reachability</name><status>failed</status></item>"
+    "</details></instanceStatus></item></instanceStatusSet>"
+    "</DescribeInstanceStatusResponse>";
+static const char status_empty_xml[] =
+    "<DescribeInstanceStatusResponse><requestId>x</requestId>"
+    "<instanceStatusSet/></DescribeInstanceStatusResponse>";
+
 static void
 test_parse_others(void)
 {
@@ -174,6 +193,63 @@ test_parse_others(void)
 	CHECK(ec2_parse_associate(error_xml, strlen(error_xml), id, sizeof(id),
 				  err, sizeof(err)) == -1);
 	CHECK(strncmp(err, "RequestLimitExceeded", 20) == 0);
+
+	TEST("instance_status_parser_takes_state_and_both_checks");
+	{
+		struct ec2_instance_status s;
+		int found = -1;
+
+		CHECK(ec2_parse_instance_status(status_xml, strlen(status_xml),
+						&s, &found, err,
+						sizeof(err)) == 0);
+		CHECK(found == 1);
+		CHECK(strcmp(s.instance_id, "i-0bbbbbbbbbbbbbbb2") == 0);
+		CHECK(strcmp(s.state, "running") == 0);
+		CHECK(strcmp(s.instance_status, "impaired") == 0);
+		CHECK(strcmp(s.system_status, "ok") == 0);
+		CHECK(ec2_parse_instance_status(status_empty_xml,
+						strlen(status_empty_xml), &s,
+						&found, err, sizeof(err)) == 0);
+		CHECK(found == 0 && s.state[0] == '\0');
+		CHECK(ec2_parse_instance_status(error_xml, strlen(error_xml),
+						&s, &found, err,
+						sizeof(err)) == -1);
+		CHECK(strncmp(err, "RequestLimitExceeded", 20) == 0);
+		CHECK(ec2_parse_instance_status(
+			  associate_xml, strlen(associate_xml), &s, &found,
+			  err, sizeof(err)) == -1);
+	}
+
+	TEST("instance_down_when_not_running_or_impaired");
+	{
+		struct ec2_instance_status s;
+		const char *states[] = {"stopping", "stopped", "shutting-down",
+					"terminated"};
+		char why[64];
+		size_t i;
+
+		memset(&s, 0, sizeof(s));
+		strcpy(s.state, "running");
+		strcpy(s.instance_status, "ok");
+		strcpy(s.system_status, "ok");
+		CHECK(ec2_instance_down(&s, why, sizeof(why)) == 0);
+		strcpy(s.instance_status, "initializing");
+		CHECK(ec2_instance_down(&s, why, sizeof(why)) == 0);
+		strcpy(s.system_status, "impaired");
+		CHECK(ec2_instance_down(&s, why, sizeof(why)) == 1);
+		CHECK(strstr(why, "system status check impaired") != NULL);
+		strcpy(s.system_status, "ok");
+		strcpy(s.instance_status, "impaired");
+		CHECK(ec2_instance_down(&s, why, sizeof(why)) == 1);
+		strcpy(s.state, "pending");
+		strcpy(s.instance_status, "not-applicable");
+		CHECK(ec2_instance_down(&s, why, sizeof(why)) == 0);
+		for (i = 0; i < 4; i++) {
+			strcpy(s.state, states[i]);
+			CHECK(ec2_instance_down(&s, why, sizeof(why)) == 1);
+			CHECK(strcmp(why, states[i]) == 0);
+		}
+	}
 
 	TEST("error_parser_takes_the_first_error_and_the_request_id");
 	CHECK(ec2_parse_error(error_xml, strlen(error_xml), &e, err,

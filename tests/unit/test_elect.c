@@ -29,6 +29,7 @@ enum kind {
 	K_API, /* this node can (1) or cannot (0) use the EC2 API */
 	K_DOWN,
 	K_RES, /* a reload rebuilt the resource group */
+	K_HOLDER, /* answer to CHECK_HOLDER: 1 may serve, 0 cannot */
 	K_KEEP, /* heartbeats every 200 ms from t to until */
 };
 
@@ -77,6 +78,7 @@ struct step {
 #define API(t_, ok) .k = K_API, .t = (t_), .arg = (ok)
 #define DOWN(t_) .k = K_DOWN, .t = (t_)
 #define RES(t_) .k = K_RES, .t = (t_)
+#define HOLDER(t_, ok) .k = K_HOLDER, .t = (t_), .arg = (ok)
 #define EXPECT(r, f) .role = ELECT_##r, .flags = (f)
 #define TERM(x) .has_term = 1, .term = (x)
 #define GUARD(x) .has_guard = 1, .guarded = (x)
@@ -90,6 +92,7 @@ struct step {
 #define H ELECT_ACT_HOOK
 #define R ELECT_ACT_READY
 #define L ELECT_ACT_LEAVE
+#define CH ELECT_ACT_CHECK_HOLDER
 
 #define SELF ELECT_OWNER_SELF
 #define PEER_ ELECT_OWNER_PEER
@@ -135,8 +138,9 @@ make_config(struct elect_params *ec, int as_b, int tie)
 static const char *
 flags_str(unsigned f, char *buf, size_t len)
 {
-	static const char *names[] = {"VERIFY", "ACQUIRE", "CANCEL", "SEND",
-				      "HOOK",	"READY",   "LEAVE"};
+	static const char *names[] = {"VERIFY", "ACQUIRE", "CANCEL",
+				      "SEND",	"HOOK",	   "READY",
+				      "LEAVE",	"CHECK_HOLDER"};
 	size_t i, n = 0;
 
 	buf[0] = '\0';
@@ -204,6 +208,8 @@ event_type(enum kind k)
 		return ELECT_EV_SHUTDOWN;
 	case K_RES:
 		return ELECT_EV_RESOURCES;
+	case K_HOLDER:
+		return ELECT_EV_HOLDER;
 	}
 	return ELECT_EV_TICK;
 }
@@ -805,7 +811,9 @@ static const struct step monitor_step_down_guarded[] = {
 	 WHY("guarded STANDBY")},
 	/* silence alone does not make it take over */
 	{TICK(20300), EXPECT(STANDBY, V)},
-	{OWNER(20400, PEER_), EXPECT(STANDBY, 0), GUARD(1)},
+	{OWNER(20400, PEER_), EXPECT(STANDBY, CH), GUARD(1)},
+	/* the instance holding it is running: the guard stays */
+	{HOLDER(20500, 1), EXPECT(STANDBY, 0), GUARD(1)},
 	{TICK(30300), EXPECT(STANDBY, V)},
 	{OWNER(30400, UNKNOWN), EXPECT(STANDBY, 0), GUARD(1)},
 	/* healed: heard again, the guard goes, normal rules apply */
@@ -823,7 +831,7 @@ static const struct step restart_guarded_keeps_the_guard[] = {
 	{TICK(3000), EXPECT(STANDBY, S | H | R), GUARD(1),
 	 WHY("guarded STANDBY kept across the restart")},
 	{TICK(13000), EXPECT(STANDBY, V)},
-	{OWNER(13100, PEER_), EXPECT(STANDBY, 0), GUARD(1)},
+	{OWNER(13100, PEER_), EXPECT(STANDBY, CH), GUARD(1)},
 	/* the EIP left the peer's instance: nothing to protect, take over */
 	{TICK(23000), EXPECT(STANDBY, V)},
 	{OWNER(23100, NONE), EXPECT(ACTIVE, A | S | H), TERM(1)},
@@ -842,7 +850,33 @@ static const struct step restart_guarded_unknown_instance_keeps_it[] = {
 	{OWNER(100, OTHER), EXPECT(STARTING, 0)},
 	{TICK(3000), EXPECT(STANDBY, S | H | R), GUARD(1)},
 	{TICK(13000), EXPECT(STANDBY, V)},
-	{OWNER(13100, OTHER), EXPECT(STANDBY, 0), GUARD(1)},
+	{OWNER(13100, OTHER), EXPECT(STANDBY, CH), GUARD(1)},
+};
+
+/* The peer's instance was stopped with the EIP on it: the way out. */
+static const struct step guard_lifted_when_holder_is_down[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 1000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(2000), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, PEER_), EXPECT(STANDBY, S | H), GUARD(1)},
+	{TICK(20300), EXPECT(STANDBY, V)},
+	{OWNER(20400, PEER_), EXPECT(STANDBY, CH), GUARD(1)},
+	{HOLDER(20500, 0), EXPECT(ACTIVE, A | S | H), GUARD(0), TERM(2),
+	 WHY("cannot be serving")},
+};
+
+/* A late "down" answer after the peer was heard again changes nothing. */
+static const struct step holder_down_ignored_once_peer_heard[] = {
+	A_ACTIVE_EIP_HERE,
+	{KEEP(400, 1000, B(STANDBY, 0)), EXPECT(ACTIVE, 0)},
+	{TICK(2000), EXPECT(ACTIVE, 0)},
+	{TICK(10200), EXPECT(ACTIVE, V)},
+	{OWNER(10300, PEER_), EXPECT(STANDBY, S | H), GUARD(1)},
+	{TICK(20300), EXPECT(STANDBY, V)},
+	{OWNER(20400, PEER_), EXPECT(STANDBY, CH), GUARD(1)},
+	{HB(20450, B(ACTIVE, 2)), EXPECT(STANDBY, 0), GUARD(0)},
+	{HOLDER(20500, 0), EXPECT(STANDBY, 0), GUARD(0)},
 };
 
 static const struct step restart_guarded_eip_here_is_active[] = {
@@ -1265,6 +1299,8 @@ static const struct scenario scenarios[] = {
 	SCEN(restart_guarded_ec2_silent_keeps_it, .start_guarded = 1),
 	SCEN(restart_guarded_eip_here_is_active, .start_guarded = 1),
 	SCEN(restart_guarded_unknown_instance_keeps_it, .start_guarded = 1),
+	SCEN(guard_lifted_when_holder_is_down),
+	SCEN(holder_down_ignored_once_peer_heard),
 	SCEN(restart_guarded_eip_nowhere_takes_over, .start_guarded = 1),
 	SCEN(monitor_guard_lifted_when_eip_leaves_peer),
 	SCEN(monitor_step_down_peer_active),
