@@ -202,29 +202,7 @@ api_fix(const struct chk *k, const char *code, const char *action)
 {
 	static char fix[1400];
 
-	if (strcmp(code, "UnauthorizedOperation") == 0)
-		snprintf(fix, sizeof(fix),
-			 "allow ec2:%s in the instance role's IAM policy "
-			 "(eipfloatd(8), AWS SET-UP, has the minimal policy)",
-			 action);
-	else if (strncmp(code, "InvalidAllocationID", 19) == 0 ||
-		 strncmp(code, "InvalidAddress", 14) == 0)
-		snprintf(fix, sizeof(fix),
-			 "check allocation_id/public_ip in resources[] and "
-			 "that the address is in Region %s",
-			 k->region);
-	else if (strcmp(code, "AuthFailure") == 0 ||
-		 strcmp(code, "RequestExpired") == 0)
-		snprintf(fix, sizeof(fix),
-			 "the credentials are not accepted: check the role "
-			 "or keys belong to this account, and the clock "
-			 "(chrony)");
-	else
-		snprintf(fix, sizeof(fix),
-			 "make %s reachable from this instance (security "
-			 "group egress to 443, a NAT gateway or an EC2 VPC "
-			 "endpoint, HTTPS_PROXY), or fix aws.endpoint",
-			 k->endpoint);
+	ec2_fix_text(code, action, k->region, k->endpoint, fix, sizeof(fix));
 	return fix;
 }
 

@@ -111,6 +111,13 @@ got_holder(void *arg, enum resource_holder holder, const char *detail)
 	daemon_feed(d, &ev);
 }
 
+/* A self-test verdict may change whether this node can move the EIPs. */
+static void
+got_selftest(void *arg, int rc, const char *detail)
+{
+	api_sync(arg);
+}
+
 /* ---- the election shell ---- */
 
 static enum hooks_role
@@ -448,7 +455,7 @@ watchdog_start(struct daemon *d)
 
 const struct resource_setup_ops daemon_res_ops = {
 	.on_owner = got_owner, .on_acquired = got_acquired,
-	.on_holder = got_holder};
+	.on_holder = got_holder, .on_selftest = got_selftest};
 
 static int
 modules_open(struct daemon *d)

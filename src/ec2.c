@@ -294,6 +294,8 @@ send_signed(struct ec2_call *call, const struct creds *c, char *err,
 	};
 	struct sigv4_credentials sc = {c->access_key_id, c->secret_access_key,
 				       c->session_token};
+
+	call->signed_offset_s = ctx->clock_offset_s; /* its answer is judged by it */
 	const char *hdrs[6];
 	size_t nh = 0;
 	struct http_request req = {

@@ -131,7 +131,9 @@ unsigned ec2_retry_quota(const struct ec2_ctx *ctx);
  * 1 unless the last word on using the API from this node was a failure of
  * ec2_unusable_code() (a call that gave up with one, a NoCredentials
  * attempt, or three transport failures in one call); then 0 and why. The
- * next successful call makes it 1 again.
+ * next successful call makes it 1 again. Also 0 while IAM refuses
+ * AssociateAddress (a DryRun self-test or a real one said so) until an
+ * AssociateAddress is allowed: reads working do not make it usable.
  */
 int ec2_api_usable(const struct ec2_ctx *ctx, char *why, size_t len);
 

@@ -188,6 +188,35 @@ ec2_skew_check(const char *date, const char *code, int64_t local_s,
 	return EC2_SKEW_KEEP;
 }
 
+void
+ec2_fix_text(const char *code, const char *action, const char *region,
+	     const char *endpoint, char *buf, size_t len)
+{
+	if (strcmp(code, "UnauthorizedOperation") == 0)
+		snprintf(buf, len,
+			 "allow ec2:%s in the instance role's IAM policy "
+			 "(eipfloatd(8), AWS SET-UP, has the minimal policy)",
+			 action);
+	else if (strncmp(code, "InvalidAllocationID", 19) == 0 ||
+		 strncmp(code, "InvalidAddress", 14) == 0)
+		snprintf(buf, len,
+			 "check allocation_id/public_ip in resources[] and "
+			 "that the address is in Region %s",
+			 region);
+	else if (strcmp(code, "AuthFailure") == 0 ||
+		 strcmp(code, "RequestExpired") == 0)
+		snprintf(buf, len,
+			 "the credentials are not accepted: check the role "
+			 "or keys belong to this account, and the clock "
+			 "(chrony)");
+	else
+		snprintf(buf, len,
+			 "make %s reachable from this instance (security "
+			 "group egress to 443, a NAT gateway or an EC2 VPC "
+			 "endpoint, HTTPS_PROXY), or fix aws.endpoint",
+			 endpoint);
+}
+
 int
 ec2_unusable_code(const char *code)
 {

@@ -56,6 +56,15 @@ void ec2_failure_text(const char *code, const char *message, char *buf,
 int ec2_unusable_code(const char *code);
 
 /*
+ * What the operator should do about a failed `action` (one line): the IAM
+ * action to allow, the allocation to check in `region`, the credentials
+ * and clock, or the route to `endpoint`. check-aws and the daemon's
+ * permission self-test say the same.
+ */
+void ec2_fix_text(const char *code, const char *action, const char *region,
+		  const char *endpoint, char *buf, size_t len);
+
+/*
  * Reads: 3 attempts. Writes from the election: EC2_WRITE_ATTEMPTS, about
  * 40 s of capped backoff; the election's acquire_timeout_ms usually ends
  * them first (it cancels), the limit bounds a write nobody cancels.

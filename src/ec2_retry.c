@@ -29,11 +29,22 @@ void
 ec2_retry_outcome(struct ec2_call *call, int rc)
 {
 	struct ec2_ctx *ctx = call->ctx;
-	struct ec2_counters *c = &ctx->counters[call->action];
+	/* A DryRun moves nothing: the counters are the real requests. */
+	struct ec2_counters scratch = {0}, *c = call->dry_run
+					      ? &scratch
+					      : &ctx->counters[call->action];
 
 	call->res.rc = rc;
 	call->res.attempts = call->attempts;
 	call->res.elapsed_ms = util_now_ms() - call->started_ms;
+	if (call->action == EC2_ASSOCIATE_ADDRESS && rc == 0) {
+		ctx->assoc_denied = 0;
+	} else if (call->action == EC2_ASSOCIATE_ADDRESS &&
+		   strcmp(call->res.code, "UnauthorizedOperation") == 0) {
+		ctx->assoc_denied = 1;
+		snprintf(ctx->assoc_why, sizeof(ctx->assoc_why), "%s: %s",
+			 call->label, call->res.message);
+	}
 	if (rc == 0) {
 		c->ok++;
 		ctx->api_down = 0;
@@ -116,7 +127,10 @@ ec2_retry_failed(struct ec2_call *call, enum ec2_error_class cls)
 /*
  * The answer's Date against our clock: move the signing offset when EC2's
  * clock is 5 minutes away (warning once per change), and say whether a
- * call refused for its time should be retried now (once).
+ * call refused for its time should be retried now (once). The answer is
+ * judged against the offset the request was signed with: two calls signed
+ * before the first answer corrected the clock are both skew, and neither
+ * is taken for expired credentials.
  */
 int
 ec2_retry_skew(struct ec2_call *call, const struct http_response *resp,
@@ -125,7 +139,7 @@ ec2_retry_skew(struct ec2_call *call, const struct http_response *resp,
 	struct ec2_ctx *ctx = call->ctx;
 	int64_t off;
 	enum ec2_skew k = ec2_skew_check(resp->date, code, (int64_t)time(NULL),
-					 ctx->clock_offset_s, &off);
+					 call->signed_offset_s, &off);
 
 	switch (k) {
 	case EC2_SKEW_KEEP:
@@ -184,8 +198,13 @@ ec2_retry_quota(const struct ec2_ctx *ctx)
 int
 ec2_api_usable(const struct ec2_ctx *ctx, char *why, size_t len)
 {
-	if (!ctx->api_down)
-		return 1;
-	util_strlcpy(why, ctx->api_why, len);
-	return 0;
+	if (ctx->api_down) {
+		util_strlcpy(why, ctx->api_why, len);
+		return 0;
+	}
+	if (ctx->assoc_denied) {
+		util_strlcpy(why, ctx->assoc_why, len);
+		return 0;
+	}
+	return 1;
 }

@@ -32,6 +32,7 @@ struct ec2_call {
 	unsigned attempts;
 	int refreshed;
 	int skew_retried;    /* retried once with a corrected clock */
+	int64_t signed_offset_s; /* the clock offset its last attempt used */
 	int timed_out;	     /* the last attempt timed out */
 	unsigned quota_cost; /* what its last retry took from the quota */
 	int dry_run;
@@ -66,6 +67,12 @@ struct ec2_ctx {
 	int64_t clock_offset_s; /* EC2's clock minus ours, from its Date */
 	int api_down;		/* see ec2_api_usable() */
 	char api_why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 200];
+	/*
+	 * IAM refused AssociateAddress (a DryRun or a real one): this node
+	 * cannot move the EIPs whatever else works, until one is allowed.
+	 */
+	int assoc_denied;
+	char assoc_why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 200];
 	struct log_ratelimit retry_log;
 	/* Scratch for signing; wiped after each use (it holds the token). */
 	struct sigv4_result sig;

@@ -48,6 +48,8 @@ struct resource_set {
 	void *holder_arg;
 	char holder_id[CONFIG_ID_MAX];
 	struct log_ratelimit holder_log;
+	resource_done_cb selftest_cb;
+	void *selftest_arg;
 };
 
 const char *
@@ -117,6 +119,30 @@ resource_item_seen(struct resource_item *it, enum resource_owner owner,
 	it->seen_wall_ms = util_wall_ms();
 	it->seen_mono_ms = util_now_ms();
 	it->seen_by = by;
+}
+
+void
+resource_item_selftest_done(struct resource_item *it, int ok,
+			    const char *text)
+{
+	it->perm = ok ? 1 : -1;
+	util_strlcpy(it->perm_text, text, sizeof(it->perm_text));
+	if (ok)
+		log_notice("permission self-test %s: %s", it->name, text);
+	else
+		log_warn("permission self-test %s: %s", it->name, text);
+	if (it->set->selftest_cb != NULL)
+		it->set->selftest_cb(it->set->selftest_arg, ok ? 0 : -1, text);
+}
+
+void
+resource_selftest(struct resource_set *set, resource_done_cb cb, void *arg)
+{
+	set->selftest_cb = cb;
+	set->selftest_arg = arg;
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->items[i].drv->selftest != NULL)
+			set->items[i].drv->selftest(&set->items[i]);
 }
 
 static void finish(struct resource_set *set, enum resource_op op);
@@ -536,6 +562,9 @@ dump_item(const struct resource_item *it, FILE *out, unsigned idx)
 	if (it->drv->describe != NULL)
 		it->drv->describe(it, extra, sizeof(extra));
 	fprintf(out, "%s\n", extra);
+	if (it->perm != 0)
+		fprintf(out, "resource %u permission: %s: %s\n", idx,
+			it->perm > 0 ? "ok" : "REFUSED", it->perm_text);
 }
 
 unsigned

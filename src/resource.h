@@ -94,6 +94,14 @@ typedef void (*resource_holder_cb)(void *arg, enum resource_holder holder,
 void resource_check_holder(struct resource_set *set, resource_holder_cb cb,
 			   void *arg);
 
+/*
+ * Every driver's permission self-test (at start, after a reload): the
+ * verdict is logged and shown in the dump, and cb(arg, 0 or -1, text)
+ * hears each one (the API's standing may have changed).
+ */
+void resource_selftest(struct resource_set *set, resource_done_cb cb,
+		       void *arg);
+
 /* Drop any request in flight (state change, shutdown). */
 void resource_cancel(struct resource_set *set);
 

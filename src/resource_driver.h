@@ -49,6 +49,10 @@ struct resource_item {
 	uint64_t elapsed_ms;
 
 	unsigned owes; /* 1u << op: the group waits for that answer */
+
+	/* the permission self-test (resource_item_selftest_done) */
+	int perm;	/* 0 not run, 1 allowed, -1 refused or failed */
+	char perm_text[400];
 };
 
 enum resource_op {
@@ -84,6 +88,12 @@ struct resource_driver {
 	void (*acquire)(struct resource_item *it);
 	/* Drop any request in flight; no resource_item_done() follows. */
 	void (*cancel)(struct resource_item *it);
+	/*
+	 * A permission self-test that moves nothing (eip: AssociateAddress
+	 * with DryRun=true to this instance), answered once with
+	 * resource_item_selftest_done(); NULL: the type has none.
+	 */
+	void (*selftest)(struct resource_item *it);
 	/* Dump text after the owner ("" or ", associate in flight"). */
 	void (*describe)(const struct resource_item *it, char *buf, size_t len);
 };
@@ -95,5 +105,9 @@ void resource_item_seen(struct resource_item *it, enum resource_owner owner,
 			const char *id, const char *by);
 void resource_item_done(struct resource_item *it, enum resource_op op, int rc,
 			const char *why);
+/* ok 1: allowed (text: how it was checked); 0: not allowed (text: why and
+ * the fix). Logged here: notice when allowed, warning when not. */
+void resource_item_selftest_done(struct resource_item *it, int ok,
+				 const char *text);
 
 #endif

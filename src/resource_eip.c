@@ -22,6 +22,7 @@ struct eip {
 	char alloc_id[EC2_ID_MAX]; /* configured or resolved from public_ip */
 	struct batch *prep, *verify; /* shared DescribeAddresses in flight */
 	struct ec2_call *assoc;
+	struct ec2_call *dry; /* the permission self-test */
 	struct assoc_state seen;   /* our association, reads judged by it */
 	struct loop_defer reread;  /* a stale or unconfirmed read, again */
 	unsigned rereads;	   /* within the current question */
@@ -118,6 +119,10 @@ eip_cancel(struct resource_item *it)
 static void
 eip_fini(struct resource_item *it)
 {
+	struct eip *e = it->priv;
+
+	ec2_cancel(e->dry);
+	e->dry = NULL;
 	eip_cancel(it);
 	free(it->priv);
 	it->priv = NULL;
@@ -481,6 +486,46 @@ eip_acquire(struct resource_item *it)
 }
 
 static void
+on_dry_run(void *arg, const struct ec2_result *res)
+{
+	struct resource_item *it = arg;
+	struct eip *e = it->priv;
+	char text[sizeof(it->perm_text) + 400], fix[300];
+
+	e->dry = NULL;
+	if (res->rc == 0) {
+		snprintf(text, sizeof(text),
+			 "AssociateAddress to %s allowed (DryRun)",
+			 it->ids->self_instance);
+		resource_item_selftest_done(it, 1, text);
+		return;
+	}
+	ec2_fix_text(res->code, "AssociateAddress", "", "EC2", fix,
+		     sizeof(fix));
+	snprintf(text, sizeof(text),
+		 "AssociateAddress to %s (DryRun): %s: %.120s; fix: %s",
+		 it->ids->self_instance, res->code, res->message, fix);
+	resource_item_selftest_done(it, 0, text);
+}
+
+static void
+eip_selftest(struct resource_item *it)
+{
+	struct eip *e = it->priv;
+	struct ec2_associate_args a = {
+		.allocation_id = e->alloc_id,
+		.instance_id = it->ids->self_instance,
+		.network_interface_id = it->ids->self_eni,
+		.dry_run = 1,
+	};
+
+	if (e->dry != NULL || e->alloc_id[0] == '\0' || it->ec2 == NULL ||
+	    (it->ids->self_instance[0] == '\0' && it->ids->self_eni[0] == '\0'))
+		return;
+	e->dry = ec2_associate_address(it->ec2, &a, NULL, on_dry_run, it);
+}
+
+static void
 eip_describe(const struct resource_item *it, char *buf, size_t len)
 {
 	const struct eip *e = it->priv;
@@ -501,5 +546,6 @@ const struct resource_driver resource_eip_driver = {
 	.verify = eip_verify,
 	.acquire = eip_acquire,
 	.cancel = eip_cancel,
+	.selftest = eip_selftest,
 	.describe = eip_describe,
 };

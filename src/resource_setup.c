@@ -98,6 +98,7 @@ on_prepared(void *arg, int rc, const char *detail)
 	}
 	rs->failures = 0;
 	rs->ready = 1;
+	resource_selftest(rs->res, rs->ops.on_selftest, rs->ops.arg);
 	run_pending(rs);
 }
 
@@ -246,6 +247,8 @@ resource_setup_refresh_credentials(struct resource_setup *rs)
 {
 	if (rs->creds != NULL)
 		creds_invalidate(rs->creds);
+	if (rs->ready && rs->res != NULL)
+		resource_selftest(rs->res, rs->ops.on_selftest, rs->ops.arg); /* a reload: the policy may differ */
 }
 
 void

@@ -24,6 +24,7 @@ struct resource_setup_ops {
 	resource_verify_cb on_owner;  /* answer to resource_setup_verify */
 	resource_done_cb on_acquired; /* answer to resource_setup_acquire */
 	resource_holder_cb on_holder; /* answer to resource_setup_check_holder */
+	resource_done_cb on_selftest; /* each permission self-test's verdict */
 };
 
 /*

@@ -5,12 +5,13 @@
   emuctl.py URL post PATH [JSON]     POST (JSON body), print the answer
   emuctl.py URL delete PATH          DELETE
   emuctl.py URL eval EXPR            print EXPR evaluated with helpers:
-      calls(service="ec2", action=None, since=0)  call records
+      calls(service="ec2", action=None, since=0, dry=False)  call records;
+                     DryRun calls left out (dry=True: only them, None: all)
       state()                                     the world
       owner(alloc)   instance holding the address, or "none"
       remaps(alloc)  associations made to the address so far
       seq()          the newest call's sequence number (0 when none)
-      writes(since)  AssociateAddress/DisassociateAddress calls
+      writes(since)  AssociateAddress/DisassociateAddress calls (no DryRun)
   emuctl.py URL wait SECONDS EXPR    poll EXPR until true (exit 1 on timeout)
 
 Standard library only; the tests run it inside a network namespace.
@@ -30,10 +31,12 @@ def request(base, method, path, body=None):
 
 
 def helpers(base):
-    def calls(service="ec2", action=None, since=0):
+    def calls(service="ec2", action=None, since=0, dry=False):
         q = "/_emu/calls?service=%s&since=%d" % (service, since)
         if action:
             q += "&action=" + action
+        if dry is not None:
+            q += "&dry=%d" % dry
         return request(base, "GET", q)
 
     def state():
@@ -52,7 +55,7 @@ def helpers(base):
         return -1
 
     def seq():
-        c = calls("all")
+        c = calls("all", dry=None)
         return c[-1]["seq"] if c else 0
 
     def writes(since=0):

@@ -209,7 +209,7 @@ emu_clear_faults() { emu delete /_emu/faults >/dev/null; }
 
 # Every EC2 request so far carried a valid SigV4 signature.
 emu_all_signed() {
-	[ "$(emu eval "sum(1 for c in calls() if not c['signature_valid'])")" = 0 ] &&
+	[ "$(emu eval "sum(1 for c in calls(dry=None) if not c['signature_valid'])")" = 0 ] &&
 		[ "$(emu_count '')" -gt 0 ]
 }
 owner_is() { # owner_is a|b|none

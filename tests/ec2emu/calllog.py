@@ -22,11 +22,15 @@ class CallLog:
         with self.lock:
             self.calls = []
 
-    def query(self, service="ec2", action=None, since=0):
+    def query(self, service="ec2", action=None, since=0, dry=None):
+        """dry: None every call, False none with DryRun=true (a DryRun
+        moves nothing, so it is no write), True only those."""
         with self.lock:
             out = []
             for c in self.calls:
                 if c["seq"] <= since:
+                    continue
+                if dry is not None and is_dry(c) != dry:
                     continue
                 if service != "all" and c["service"] != service:
                     continue
@@ -34,6 +38,10 @@ class CallLog:
                     continue
                 out.append(dict(c))
             return out
+
+
+def is_dry(c):
+    return str(c.get("params", {}).get("DryRun", "")).lower() == "true"
 
 
 SECRET_PARAM_RE = re.compile(r"secret|token|password|signature", re.I)

@@ -58,7 +58,10 @@ class ControlApi:
         service = q.get("service", "ec2")
         if service not in ("ec2", "imds", "all"):
             raise ControlError("service must be ec2, imds or all")
-        return self.emu.calls.query(service, q.get("action"), since)
+        dry = {None: None, "0": False, "1": True}.get(q.get("dry"), "bad")
+        if dry == "bad":
+            raise ControlError("dry must be 0 or 1")
+        return self.emu.calls.query(service, q.get("action"), since, dry)
 
     def reset_calls(self, q, data, path):
         self.emu.calls.reset()

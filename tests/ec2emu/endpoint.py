@@ -10,7 +10,7 @@ import urllib.parse
 import uuid
 from xml.sax.saxutils import escape as xml_escape
 
-from .calllog import safe_params
+from .calllog import is_dry, safe_params
 from .common import API_VERSION, XMLNS, EmuError, iso8601, log
 from .httpbase import BaseHandler, DropConnection
 from .limits import unauthorized
@@ -186,7 +186,8 @@ class Ec2Handler(BaseHandler):
         # The network fails whatever the request says; an injected API
         # error only answers a request EC2 would otherwise have accepted.
         fault = emu.faults.take("ec2", action, auth.instance_id,
-                                errors_too=err is None)
+                                errors_too=err is None,
+                                dry=is_dry({"params": params}))
         if fault:
             rec["fault"] = fault.describe()
             if fault.mode == "error":

@@ -13,7 +13,7 @@ class Fault:
         if not isinstance(spec, dict):
             raise ControlError("a fault is a JSON object")
         known = {"target", "action", "path", "instance", "mode", "code",
-                 "status", "message", "ms", "count", "after"}
+                 "status", "message", "ms", "count", "after", "dry_run"}
         unknown = set(spec) - known
         if unknown:
             raise ControlError("unknown fault keys: %s" %
@@ -44,6 +44,9 @@ class Fault:
                                        self.count < 1):
             raise ControlError("count must be a positive integer")
         self.after = bool(spec.get("after", False))
+        # A DryRun moves nothing: faults meant for writes leave it alone
+        # unless asked ("dry_run": true matches only DryRun calls).
+        self.dry_run = bool(spec.get("dry_run", False))
         if self.after and self.mode == "error":
             raise ControlError("after applies to delay/hang/drop/"
                                "reset only")
@@ -52,8 +55,8 @@ class Fault:
         self.hits = 0
         self.released = threading.Event()
 
-    def matches(self, target, what, instance_id):
-        if target != self.target:
+    def matches(self, target, what, instance_id, dry=False):
+        if target != self.target or dry != self.dry_run:
             return False
         if self.instance is not None and self.instance != instance_id:
             return False
@@ -67,7 +70,7 @@ class Fault:
             "path": self.path, "instance": self.instance,
             "mode": self.mode, "code": self.code, "status": self.status,
             "ms": self.ms, "remaining": self.count, "hits": self.hits,
-            "after": self.after,
+            "after": self.after, "dry_run": self.dry_run,
         }
 
     def describe(self):
@@ -94,12 +97,12 @@ class Faults:
             self.rules.append(f)
             return f
 
-    def take(self, target, what, instance_id, errors_too=True):
+    def take(self, target, what, instance_id, errors_too=True, dry=False):
         with self.lock:
             for f in self.rules:
                 if f.mode == "error" and not errors_too:
                     continue
-                if f.matches(target, what, instance_id):
+                if f.matches(target, what, instance_id, dry):
                     f.hits += 1
                     if f.count is not None:
                         f.count -= 1

@@ -74,7 +74,7 @@ check "imds_unreachable_exits_nonzero" [ "$rc" -ne 0 ]
 check "imds_unreachable_line_says_so" grep -q '^✗ IMDSv2 not reachable at http://127.0.0.1:9' "$T/noimds.out"
 check "imds_unreachable_gives_fix" grep -q 'fix: .*http-put-response-hop-limit' "$T/noimds.out"
 
-emu_up denied --fault '{"action": "AssociateAddress", "code": "UnauthorizedOperation", "message": "You are not authorized to perform this operation."}'
+emu_up denied --fault '{"action": "AssociateAddress", "dry_run": true, "code": "UnauthorizedOperation", "message": "You are not authorized to perform this operation."}'
 conf "$T/denied.conf" "$(url denied ec2)" "$(url denied "imds.$IA")"
 check_aws "$T/denied.conf" "$T/denied.out"; rc=$?
 sed 's/^/# /' "$T/denied.out"

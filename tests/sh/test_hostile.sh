@@ -276,8 +276,8 @@ wait_for 10 test -s "$T/ec2.port" && wait_for 10 test -s "$T/imds.port" ||
 EC2P=http://127.0.0.1:$(cat "$T/ec2.port")
 IMDSP=http://127.0.0.1:$(cat "$T/imds.port")
 emu() { "$PYTHON3" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$EC2$1"; }
-# writes: AssociateAddress calls the emulator has seen so far
-writes() { emu '/_emu/calls?action=AssociateAddress' | "$PYTHON3" -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# writes: AssociateAddress calls the emulator has seen so far (no DryRun)
+writes() { emu '/_emu/calls?action=AssociateAddress&dry=0' | "$PYTHON3" -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 owner_is() { emu /_emu/state | "$PYTHON3" -c 'import json,sys; a=[x for x in json.load(sys.stdin)["addresses"] if x["allocation_id"]==sys.argv[1]]; sys.exit(0 if a and a[0].get("instance_id")==sys.argv[2] else 1)' "$ALLOC" "$1"; }
 
 AWS_ACCESS_KEY_ID=$KEYID AWS_SECRET_ACCESS_KEY=$SECRET
