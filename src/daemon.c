@@ -474,6 +474,7 @@ modules_open(struct daemon *d)
 	elect_map_params(&ep, &d->cfg);
 	ep.start_maintenance = d->state.maintenance;
 	ep.start_guarded = d->state.guarded;
+	ep.monitor_jitter_seed = d->incarnation; /* random, non-zero */
 	if (d->state.guarded)
 		log_notice("guarded STANDBY before the restart (from %s): no "
 			   "takeover while the peer is silent and holds the EIP",

@@ -140,6 +140,7 @@ elect_init(struct elect_state *st, const struct elect_params *cfg, uint64_t now)
 	st->eligible = !cfg->start_unhealthy;
 	st->maintenance = cfg->start_maintenance != 0;
 	st->guarded = cfg->start_guarded != 0;
+	st->jitter_state = cfg->monitor_jitter_seed;
 	st->owner = ELECT_OWNER_UNKNOWN;
 	st->peer_state = ELECT_PEER_UNKNOWN;
 	st->acq = ELECT_ACQ_IDLE;
@@ -153,6 +154,22 @@ void
 elect_reconfigure(struct elect_state *st, const struct elect_params *cfg)
 {
 	st->params = *cfg;
+}
+
+/* The next monitor wait: the interval, +/- 10 % when jitter is seeded. */
+static uint64_t
+monitor_wait(struct elect_state *st)
+{
+	uint64_t iv = st->params.monitor_interval_ms, x = st->jitter_state;
+	uint64_t spread = iv / 10;
+
+	if (x == 0 || spread == 0)
+		return iv;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	st->jitter_state = x;
+	return iv - spread + (x * 2685821657736338717ull) % (2 * spread + 1);
 }
 
 /* ---- facts ---- */
@@ -390,7 +407,7 @@ change(struct elect_state *st, enum elect_role to, uint64_t now,
 	st->handover_at = 0;
 	st->contest = ELECT_CONTEST_NONE;
 	st->contest_done = 0;
-	st->next_check = now + st->params.monitor_interval_ms;
+	st->next_check = now + monitor_wait(st);
 }
 
 static uint64_t
@@ -787,16 +804,16 @@ on_tick(struct elect_state *st, uint64_t now, struct elect_actions *out)
 	case ELECT_STANDBY:
 		if (!st->guarded && !st->api_down)
 			break;
-		st->next_check = now + st->params.monitor_interval_ms;
+		st->next_check = now + monitor_wait(st);
 		out->flags |= ELECT_ACT_VERIFY;
 		break;
 	case ELECT_ACTIVE:
-		st->next_check = now + st->params.monitor_interval_ms;
+		st->next_check = now + monitor_wait(st);
 		if (st->acq != ELECT_ACQ_IN_FLIGHT)
 			out->flags |= ELECT_ACT_VERIFY;
 		break;
 	case ELECT_FAULT:
-		st->next_check = now + st->params.monitor_interval_ms;
+		st->next_check = now + monitor_wait(st);
 		if (st->acq == ELECT_ACQ_IN_FLIGHT)
 			break;
 		if (alive(st, now) && peer_capable(st))
@@ -1286,7 +1303,7 @@ acquire_expired(struct elect_state *st, uint64_t now, struct elect_actions *out)
 		 st->params.acquire_timeout_ms);
 	out->flags |= ELECT_ACT_CANCEL;
 	/* ACTIVE verifies now, FAULT tries again: the next check after that */
-	st->next_check = now + st->params.monitor_interval_ms;
+	st->next_check = now + monitor_wait(st);
 	on_acquired(st, &ev, now, out);
 }
 

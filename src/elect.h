@@ -97,6 +97,12 @@ struct elect_params {
 	unsigned startup_wait_ms;
 	unsigned timeout_ms;
 	unsigned monitor_interval_ms;
+	/*
+	 * Non-zero: each monitor wait is drawn from interval +/- 10 %
+	 * (xorshift from this seed), so pairs started together do not poll
+	 * EC2 in step. 0: exactly the interval (the scenario tests).
+	 */
+	uint64_t monitor_jitter_seed;
 	unsigned migration_threshold; /* 0 is taken as 1 */
 	/*
 	 * An acquisition not answered by then counts as failed and is
@@ -240,6 +246,7 @@ struct elect_state {
 	unsigned failures;   /* consecutive failed acquisitions */
 	uint64_t acq_deadline; /* the in-flight acquisition fails then; 0 */
 	uint64_t next_check; /* monitor verify / FAULT retry / guard verify */
+	uint64_t jitter_state; /* monitor_jitter_seed, stepped per wait */
 	int guarded;
 
 	/* the operator */

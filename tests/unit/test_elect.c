@@ -2441,6 +2441,54 @@ test_maintenance(void)
 	}
 }
 
+/* Monitor polls spread over interval +/- 10 % once seeded, never beyond. */
+static void
+test_monitor_jitter(void)
+{
+	struct elect_params ec;
+	struct elect_state st;
+	struct elect_actions a;
+	struct elect_event ev;
+	uint64_t now = 0, last = 0, lo = UINT64_MAX, hi = 0, d;
+	unsigned verifies = 0, guard = 0;
+
+	TEST("monitor_waits_jitter_within_ten_percent");
+	make_config(&ec, 0, 0);
+	ec.monitor_jitter_seed = 0x9e3779b97f4a7c15ull;
+	elect_init(&st, &ec, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = ELECT_EV_START;
+	elect_step(&st, &ev, now, &a);
+	ev.type = ELECT_EV_OWNER;
+	ev.owner = ELECT_OWNER_SELF;
+	elect_step(&st, &ev, 100, &a);
+	while (verifies < 200 && guard++ < 2000) {
+		d = elect_next_deadline(&st, now);
+		if (d == UINT64_MAX)
+			break;
+		now = d > now ? d : now + 1;
+		ev.type = ELECT_EV_TICK;
+		elect_step(&st, &ev, now, &a);
+		if (!(a.flags & ELECT_ACT_VERIFY))
+			continue;
+		if (last != 0 && elect_role(&st) == ELECT_ACTIVE) {
+			lo = now - last < lo ? now - last : lo;
+			hi = now - last > hi ? now - last : hi;
+		}
+		last = now;
+		verifies++;
+		ev.type = ELECT_EV_OWNER;
+		ev.owner = ELECT_OWNER_SELF;
+		elect_step(&st, &ev, now, &a);
+	}
+	CHECK(elect_role(&st) == ELECT_ACTIVE && verifies == 200);
+	CHECK(lo >= 9000 && hi <= 11000);
+	CHECK(hi - lo >= 1000); /* actually spread, not a constant */
+	if (!(lo >= 9000 && hi <= 11000 && hi - lo >= 1000))
+		fprintf(stderr, "  waits %llu..%llu ms\n", (unsigned long long)lo,
+			(unsigned long long)hi);
+}
+
 int
 main(void)
 {
@@ -2463,5 +2511,6 @@ main(void)
 	test_switchover_on_standby();
 	test_maintenance();
 	test_simulation();
+	test_monitor_jitter();
 	return check_done();
 }
