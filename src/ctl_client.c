@@ -21,7 +21,13 @@
 #include <unistd.h>
 
 #define CLIENT_TIMEOUT_S 10
-#define CLIENT_WAIT_S 30 /* switchover: how long to wait for the swap */
+/*
+ * switchover: the longest wait for the swap. The ACTIVE's own request
+ * lapses sooner (3 x heartbeat.timeout_ms, status --json
+ * "handover_pending" turns false): the client stops then; this bounds the
+ * wait for the new ACTIVE's AssociateAddress.
+ */
+#define CLIENT_WAIT_S 30
 
 static void
 usage(FILE *out)
@@ -210,6 +216,7 @@ ask(const char *dir, const struct ctl_request *req, const char *what)
 struct roles {
 	char node[64], self[16], peer_name[64], peer[16];
 	long long term, peer_term;
+	int handover_pending;
 };
 
 static void
@@ -246,6 +253,8 @@ peek_roles(const char *dir, struct roles *r)
 	if (!json_is_true(json_object_get(p, "alive")))
 		snprintf(r->peer, sizeof(r->peer), "not alive");
 	r->term = (long long)json_integer_value(json_object_get(j, "term"));
+	r->handover_pending =
+	    json_is_true(json_object_get(j, "handover_pending"));
 	r->peer_term =
 	    (long long)json_integer_value(json_object_get(p, "term"));
 	json_decref(j);
@@ -283,6 +292,17 @@ wait_swapped(const char *dir, const char *what, const struct roles *before)
 			       want_peer ? "is STANDBY" : "is not heard");
 			return CTL_EXIT_OK;
 		}
+		/* our ACTIVE gave up asking: the peer never took over */
+		if (was_active && strcmp(now.self, "ACTIVE") == 0 &&
+		    !now.handover_pending && i > 0) {
+			fprintf(stderr,
+				"eipfloatd %s: peer %s did not take over "
+				"before the switchover lapsed (3 x "
+				"heartbeat.timeout_ms); %s stays ACTIVE, see "
+				"eipfloatd status\n",
+				what, now.peer_name, now.node);
+			return CTL_EXIT_REFUSED;
+		}
 		usleep(100000);
 	}
 	fprintf(stderr,
@@ -293,94 +313,124 @@ wait_swapped(const char *dir, const char *what, const struct roles *before)
 	return CTL_EXIT_REFUSED;
 }
 
-/* status, metrics: --runtime-dir, and --json for status. */
+/* The options every control subcommand shares, and which one takes which. */
+#define ARG_JSON 0x1u  /* status */
+#define ARG_FORCE 0x2u /* switchover, maintenance */
+#define ARG_WAIT 0x4u  /* switchover, maintenance: --no-wait */
+
+struct ctl_args {
+	const char *dir;
+	int json, force, wait;
+};
+
+/*
+ * Parse argv[1..] (argv[0] is the subcommand) into *a; *next is the first
+ * operand. CTL_EXIT_OK to go on; -1 after --help (exit 0); CTL_EXIT_USAGE
+ * after a usage message.
+ */
 static int
-ctl_query(int argc, char **argv)
+ctl_args_parse(int argc, char **argv, unsigned allow, struct ctl_args *a,
+	       int *next)
 {
 	static const struct option longopts[] = {
 	    {"runtime-dir", required_argument, NULL, 'R'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"no-wait", no_argument, NULL, 'W'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = DAEMON_DEFAULT_RUNTIME_DIR;
-	struct ctl_request req = {.cmd = CTL_CMD_STATUS};
-	int c, json = 0, is_status = strcmp(argv[0], "status") == 0;
+	const char *bad = NULL;
+	int c;
 
+	a->dir = DAEMON_DEFAULT_RUNTIME_DIR;
+	a->json = a->force = 0;
+	a->wait = 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'R':
-			dir = optarg;
+			a->dir = optarg;
 			break;
 		case 'j':
-			json = 1;
+			a->json = 1;
+			if (!(allow & ARG_JSON))
+				bad = "--json";
+			break;
+		case 'f':
+			a->force = 1;
+			if (!(allow & ARG_FORCE))
+				bad = "--force";
+			break;
+		case 'W':
+			a->wait = 0;
+			if (!(allow & ARG_WAIT))
+				bad = "--no-wait";
 			break;
 		case 'h':
 			usage(stdout);
-			return CTL_EXIT_OK;
+			return -1;
 		default:
 			usage(stderr);
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || (json && !is_status)) {
+	if (bad != NULL) {
 		fprintf(stderr, "eipfloatd %s: unexpected argument \"%s\"\n",
-			argv[0], optind != argc ? argv[optind] : "--json");
+			argv[0], bad);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
+	*next = optind;
+	return CTL_EXIT_OK;
+}
+
+static int
+unexpected(const char *cmd, const char *arg)
+{
+	fprintf(stderr, "eipfloatd %s: unexpected argument \"%s\"\n", cmd, arg);
+	usage(stderr);
+	return CTL_EXIT_USAGE;
+}
+
+/* status [--json], metrics. */
+static int
+ctl_query(int argc, char **argv)
+{
+	struct ctl_request req = {.cmd = CTL_CMD_STATUS};
+	int is_status = strcmp(argv[0], "status") == 0, next;
+	struct ctl_args a;
+	int rc = ctl_args_parse(argc, argv, is_status ? ARG_JSON : 0, &a, &next);
+
+	if (rc != CTL_EXIT_OK)
+		return rc == -1 ? CTL_EXIT_OK : rc;
+	if (next != argc)
+		return unexpected(argv[0], argv[next]);
 	if (!is_status)
 		req.cmd = CTL_CMD_METRICS;
-	else if (json)
+	else if (a.json)
 		req.cmd = CTL_CMD_STATUS_JSON;
-	return ask(dir, &req, argv[0]);
+	return ask(a.dir, &req, argv[0]);
 }
 
 /* switchover [--force], maintenance on|off [--force]: the daemon decides. */
 static int
 ctl_operate(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"runtime-dir", required_argument, NULL, 'R'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"no-wait", no_argument, NULL, 'W'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *dir = DAEMON_DEFAULT_RUNTIME_DIR, *onoff = NULL;
 	struct ctl_request req = {.cmd = CTL_CMD_SWITCHOVER};
+	int is_maint = strcmp(argv[0], "maintenance") == 0, next;
+	const char *onoff = NULL;
 	struct roles before;
-	int c, rc, wait = 1, is_maint = strcmp(argv[0], "maintenance") == 0;
+	struct ctl_args a;
+	int rc = ctl_args_parse(argc, argv, ARG_FORCE | ARG_WAIT, &a, &next);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'R':
-			dir = optarg;
-			break;
-		case 'f':
-			req.force = 1;
-			break;
-		case 'W':
-			wait = 0;
-			break;
-		case 'h':
-			usage(stdout);
-			return CTL_EXIT_OK;
-		default:
-			usage(stderr);
-			return CTL_EXIT_USAGE;
-		}
-	}
-	if (is_maint && optind < argc)
-		onoff = argv[optind++];
-	if (optind != argc) {
-		fprintf(stderr, "eipfloatd %s: unexpected argument \"%s\"\n",
-			argv[0], argv[optind]);
-		usage(stderr);
-		return CTL_EXIT_USAGE;
-	}
+	if (rc != CTL_EXIT_OK)
+		return rc == -1 ? CTL_EXIT_OK : rc;
+	req.force = a.force;
+	if (is_maint && next < argc)
+		onoff = argv[next++];
+	if (next != argc)
+		return unexpected(argv[0], argv[next]);
 	if (is_maint) {
 		if (onoff != NULL && strcmp(onoff, "on") == 0) {
 			req.cmd = CTL_CMD_MAINTENANCE_ON;
@@ -394,12 +444,12 @@ ctl_operate(int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (req.cmd == CTL_CMD_MAINTENANCE_OFF || !wait)
-		return ask(dir, &req, argv[0]);
-	rc = peek_roles(dir, &before);
+	if (req.cmd == CTL_CMD_MAINTENANCE_OFF || !a.wait)
+		return ask(a.dir, &req, argv[0]);
+	rc = peek_roles(a.dir, &before);
 	if (rc != CTL_EXIT_OK)
 		return rc;
-	rc = ask(dir, &req, argv[0]);
+	rc = ask(a.dir, &req, argv[0]);
 	fflush(stdout);
 	if (rc != CTL_EXIT_OK)
 		return rc;
@@ -408,7 +458,7 @@ ctl_operate(int argc, char **argv)
 	    (strcmp(before.self, "ACTIVE") != 0 ||
 	     strcmp(before.peer, "STANDBY") != 0))
 		return CTL_EXIT_OK;
-	return wait_swapped(dir, argv[0], &before);
+	return wait_swapped(a.dir, argv[0], &before);
 }
 
 int

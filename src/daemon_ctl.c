@@ -35,6 +35,7 @@ status_fill(const struct daemon *d, struct status_snapshot *s)
 	s->healthy = elect_eligible(&d->el);
 	s->guarded = elect_guarded(&d->el);
 	s->maintenance = elect_maintenance(&d->el);
+	s->handover_pending = elect_handover_pending(&d->el);
 	s->reason = elect_last_reason(&d->el);
 	s->peer_name = c->nodes[c->peer].name;
 	s->peer_known = elect_peer_state(&d->el, now) != ELECT_PEER_UNKNOWN;

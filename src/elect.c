@@ -1713,6 +1713,12 @@ elect_maintenance(const struct elect_state *st)
 }
 
 int
+elect_handover_pending(const struct elect_state *st)
+{
+	return st->role == ELECT_ACTIVE && st->handover_at != 0;
+}
+
+int
 elect_handing_over(const struct elect_state *st)
 {
 	return st->role == ELECT_ACTIVE && st->handover_at != 0;

@@ -279,6 +279,8 @@ int elect_eligible(const struct elect_state *st);
 /* The heartbeat flag: this node cannot reach EC2 or has no credentials. */
 int elect_api_down(const struct elect_state *st);
 int elect_maintenance(const struct elect_state *st);
+/* An ACTIVE asking its peer to take over (switchover), not yet lapsed. */
+int elect_handover_pending(const struct elect_state *st);
 /* ACTIVE and asking the peer to take over (a switchover in progress). */
 int elect_handing_over(const struct elect_state *st);
 /* ACTIVE with the acquisition done: the heartbeats' HOLDS flag. */

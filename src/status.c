@@ -183,6 +183,8 @@ status_json(const struct status_snapshot *s)
 	json_object_set_new(o, "healthy", json_boolean(s->healthy));
 	json_object_set_new(o, "guarded", json_boolean(s->guarded));
 	json_object_set_new(o, "maintenance", json_boolean(s->maintenance));
+	json_object_set_new(o, "handover_pending",
+			    json_boolean(s->handover_pending));
 	json_object_set_new(o, "reason", json_string(s->reason));
 	json_object_set_new(o, "key_id", key_id_or_null(s->nlinks > 0, s->key_id));
 	json_object_set_new(o, "peer", peer_json(s));

@@ -44,6 +44,7 @@ struct status_snapshot {
 	uint64_t term;
 	unsigned priority;
 	int healthy, guarded, maintenance;
+	int handover_pending; /* ACTIVE asking the peer to take over */
 	const char *reason;
 
 	const char *peer_name;

@@ -80,6 +80,10 @@ check "alone_a_takes_over_anyway" \
 	wait_for 5 grep_log "$T/a.log" 'STANDBY -> ACTIVE: peer node-b silent'
 check "alone_a_keeps_trying_in_fault" \
 	wait_for 15 grep_log "$T/a.log" 'FAULT: retrying the acquisition \(peer node-b not alive\)'
+check "alone_status_json_fault" wait_for 10 sh -c \
+	"'$EIPFLOATD' status --json --runtime-dir '$T/run-a' | '$PYTHON3' -c 'import json, sys; j = json.load(sys.stdin); sys.exit(0 if j[\"state\"] == \"FAULT\" and j[\"peer\"][\"alive\"] is False else 1)'"
+check "alone_status_text_fault" sh -c \
+	"'$EIPFLOATD' status --runtime-dir '$T/run-a' | grep -q '^state: FAULT'"
 check "alone_no_write_signed_by_node_a" \
 	emu_is "[c for c in writes(0) if c['instance'] == '$IA']" "[]"
 
