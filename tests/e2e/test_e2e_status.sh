@@ -63,10 +63,10 @@ check "status_killed_node_exits_3" [ "$rc" -eq 3 ]
 # STARTING: node-a back with a long start-up wait, waiting for its peer's
 # word (node-b is stopped, so nobody answers).
 stop_node b TERM
-INTERVAL=100 TIMEOUT=1000 STARTUP=8000 write_conf "$T/slow.conf"
+INTERVAL=100 TIMEOUT=1000 STARTUP=15000 write_conf "$T/slow.conf"
 run_node a "$T/slow.conf"
 check "starting_text" sh -c "'$EIPFLOATD' status --runtime-dir '$T/run-a' | grep -q '^state: STARTING'"
 check "starting_json" json_is a "j['state'] == 'STARTING' and j['peer']['alive'] is False and j['peer']['state'] is None"
 check "starting_status_exits_0" sh -c "'$EIPFLOATD' status --json --runtime-dir '$T/run-a' >/dev/null"
-check "starting_ends_active" wait_state a ACTIVE 15
+check "starting_ends_active" wait_state a ACTIVE 30
 finish
