@@ -500,8 +500,8 @@ print_group(FILE *out, const struct config_section *sec, const void *base,
 			config_print_string(out, f);
 			break;
 		case CONFIG_KIND_VARIANT:
-			config_print_string(out,
-				     sec->variants[sec->variant_of(base)].name);
+			config_print_string(
+			    out, sec->variants[sec->variant_of(base)].name);
 			break;
 		case CONFIG_KIND_CUSTOM:
 			k->print(out, k, base);

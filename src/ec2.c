@@ -263,7 +263,7 @@ on_http(void *arg, const struct http_response *resp)
 		log_notice("%s: %s: retrying once with EC2's time", call->label,
 			   call->res.code);
 		call->skew_retried = 1;
-		call->ctx->counters[call->action].retried++;
+		ec2_call_counters(call)->retried++;
 		loop_defer_soon(&call->attempt);
 		return;
 	}
@@ -294,8 +294,6 @@ send_signed(struct ec2_call *call, const struct creds *c, char *err,
 	};
 	struct sigv4_credentials sc = {c->access_key_id, c->secret_access_key,
 				       c->session_token};
-
-	call->signed_offset_s = ctx->clock_offset_s; /* its answer is judged by it */
 	const char *hdrs[6];
 	size_t nh = 0;
 	struct http_request req = {
@@ -309,6 +307,7 @@ send_signed(struct ec2_call *call, const struct creds *c, char *err,
 	};
 	int rc = 0;
 
+	call->signed_offset_s = ctx->clock_offset_s; /* its answer's judge */
 	if (sigv4_sign(&sr, &sc, &ctx->sig) == -1) {
 		snprintf(err, errlen, "cannot sign the request");
 		return -1;
@@ -518,6 +517,14 @@ ec2_describe_instance_status(struct ec2_ctx *ctx, const char *instance_id,
 	ec2_form_add(&call->form, "InstanceId.1", instance_id);
 	ec2_form_add(&call->form, "IncludeAllInstances", "true");
 	return call_go(call);
+}
+
+void
+ec2_result_fix(const struct ec2_ctx *ctx, const struct ec2_result *res,
+	       char *buf, size_t len)
+{
+	ec2_fix_text(res->code, ec2_action_name(res->action), ctx->region,
+		     ctx->url, buf, len);
 }
 
 const struct ec2_counters *

@@ -109,6 +109,10 @@ struct ec2_call *ec2_describe_instance_status(
     struct ec2_ctx *ctx, const char *instance_id,
     const struct backoff_policy *policy, ec2_done_cb cb, void *arg);
 
+/* ec2_fix_text for a failed result, with this client's Region and URL. */
+void ec2_result_fix(const struct ec2_ctx *ctx, const struct ec2_result *res,
+		    char *buf, size_t len);
+
 /* The callback of a cancelled call is not run. */
 void ec2_cancel(struct ec2_call *call);
 

@@ -25,14 +25,20 @@ api_unusable(struct ec2_call *call)
 		 why);
 }
 
+/* A DryRun moves nothing: the reported counters are the real requests. */
+struct ec2_counters *
+ec2_call_counters(struct ec2_call *call)
+{
+	struct ec2_ctx *ctx = call->ctx;
+
+	return call->dry_run ? &ctx->dry_runs : &ctx->counters[call->action];
+}
+
 void
 ec2_retry_outcome(struct ec2_call *call, int rc)
 {
 	struct ec2_ctx *ctx = call->ctx;
-	/* A DryRun moves nothing: the counters are the real requests. */
-	struct ec2_counters scratch = {0}, *c = call->dry_run
-					      ? &scratch
-					      : &ctx->counters[call->action];
+	struct ec2_counters *c = ec2_call_counters(call);
 
 	call->res.rc = rc;
 	call->res.attempts = call->attempts;
@@ -89,7 +95,7 @@ ec2_retry_failed(struct ec2_call *call, enum ec2_error_class cls)
 			   "now)",
 			   call->label, call->res.code);
 		call->refreshed = 1;
-		ctx->counters[call->action].retried++;
+		ec2_call_counters(call)->retried++;
 		creds_invalidate(ctx->creds);
 		loop_defer_soon(&call->attempt);
 		return;
@@ -120,7 +126,7 @@ ec2_retry_failed(struct ec2_call *call, enum ec2_error_class cls)
 	log_summarized(&ctx->retry_log, LOG_LEVEL_WARNING,
 		       "%s: %s (retry %u%s in %llu ms)", call->label, why,
 		       call->attempts, of, (unsigned long long)wait);
-	ctx->counters[call->action].retried++;
+	ec2_call_counters(call)->retried++;
 	loop_defer_after(&call->attempt, wait);
 }
 

@@ -63,6 +63,7 @@ struct ec2_ctx {
 	uint64_t rand_state;
 	struct ec2_call *calls;
 	struct ec2_counters counters[EC2_NACTIONS];
+	struct ec2_counters dry_runs; /* DryRun calls: counted, not reported */
 	struct backoff_quota quota;
 	int64_t clock_offset_s; /* EC2's clock minus ours, from its Date */
 	int api_down;		/* see ec2_api_usable() */
@@ -87,6 +88,8 @@ void ec2_call_deliver(struct ec2_call *call, int rc);
 
 /* The accounting of a call's end (rc 0 ok, -1 failed for good). */
 void ec2_retry_outcome(struct ec2_call *call, int rc);
+/* Where the call's ok/retried/failed count: its action's, or dry_runs. */
+struct ec2_counters *ec2_call_counters(struct ec2_call *call);
 /* An attempt failed with res.code/message set: retry, refresh or give up. */
 void ec2_retry_failed(struct ec2_call *call, enum ec2_error_class cls);
 /*

@@ -300,10 +300,15 @@ px_expect_root(const struct px *x, const char *root, char *err, size_t errlen)
 	return -1;
 }
 
+/* A parser's state, or NULL with "out of memory" in err. */
 static struct px *
-px_new(void)
+px_new(char *err, size_t errlen)
 {
-	return calloc(1, sizeof(struct px));
+	struct px *x = calloc(1, sizeof(struct px));
+
+	if (x == NULL)
+		snprintf(err, errlen, "out of memory");
+	return x;
 }
 
 int
@@ -311,14 +316,12 @@ ec2_parse_describe_addresses(const char *xml, size_t len,
 			     struct ec2_address *out, size_t max, size_t *n,
 			     char *err, size_t errlen)
 {
-	struct px *x = px_new();
+	struct px *x = px_new(err, errlen);
 	int rc = -1;
 
 	*n = 0;
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (x == NULL)
 		return -1;
-	}
 	x->out = out;
 	x->max = out ? max : 0;
 	if (px_run(x, xml, len, err, errlen) == 0 &&
@@ -334,13 +337,11 @@ int
 ec2_parse_associate(const char *xml, size_t len, char *association_id,
 		    size_t idlen, char *err, size_t errlen)
 {
-	struct px *x = px_new();
+	struct px *x = px_new(err, errlen);
 	int rc = -1;
 
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (x == NULL)
 		return -1;
-	}
 	if (px_run(x, xml, len, err, errlen) == 0 &&
 	    px_expect_root(x, "AssociateAddressResponse", err, errlen) == 0) {
 		if (x->association_id[0] == '\0')
@@ -361,15 +362,13 @@ ec2_parse_instance_status(const char *xml, size_t len,
 			  struct ec2_instance_status *out, int *found,
 			  char *err, size_t errlen)
 {
-	struct px *x = px_new();
+	struct px *x = px_new(err, errlen);
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	*found = 0;
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (x == NULL)
 		return -1;
-	}
 	x->inst = out;
 	if (px_run(x, xml, len, err, errlen) == 0 &&
 	    px_expect_root(x, STATUS_ROOT, err, errlen) == 0) {
@@ -417,14 +416,12 @@ int
 ec2_parse_error(const char *xml, size_t len, struct ec2_error *out, char *err,
 		size_t errlen)
 {
-	struct px *x = px_new();
+	struct px *x = px_new(err, errlen);
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (x == NULL)
 		return -1;
-	}
 	if (px_run(x, xml, len, err, errlen) == 0) {
 		if (x->have_code) {
 			*out = x->error;

@@ -176,7 +176,7 @@ static void
 key_hint(const struct link_set *ls, enum wire_err why, uint32_t id, char *buf,
 	 size_t len)
 {
-	char ours[WIRE_KEYS_MAX * 10 + 1];
+	char ours[LINK_KEY_IDS_MAX];
 
 	buf[0] = '\0';
 	if (why != WIRE_ERR_UNKNOWN_KEY)
@@ -669,7 +669,7 @@ void
 link_dump(const struct link_set *ls, FILE *f)
 {
 	uint64_t now = util_now_ms();
-	char line[1024], ids[WIRE_KEYS_MAX * 10 + 1];
+	char line[1024], ids[LINK_KEY_IDS_MAX];
 	uint32_t id;
 	unsigned i;
 

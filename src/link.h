@@ -18,6 +18,7 @@
 #include "wire.h"
 
 #define LINK_ADDRSTR_MAX 80 /* "[v6addr%scope]:port" */
+#define LINK_KEY_IDS_MAX (WIRE_KEYS_MAX * 10 + 1) /* link_key_ids() */
 
 struct link_set;
 

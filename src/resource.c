@@ -194,6 +194,9 @@ resource_new(const struct resource_env *env)
 	if (set == NULL)
 		return NULL;
 	set->loop = env->loop;
+	/* A denied DescribeInstanceStatus: said once every 10 minutes. */
+	set->holder_log.interval_ms = 600000;
+	set->holder_log.burst = 1;
 	take_ids(set, cfg, env->self_instance);
 	loop_defer_init(&set->ops[RESOURCE_OP_PREPARE].defer, env->loop,
 			on_defer_prepare, set);
@@ -513,10 +516,6 @@ resource_check_holder(struct resource_set *set, resource_holder_cb cb,
 	util_strlcpy(set->holder_id, id, sizeof(set->holder_id));
 	set->holder_cb = cb;
 	set->holder_arg = arg;
-	if (set->holder_log.interval_ms == 0) {
-		set->holder_log.interval_ms = 600000;
-		set->holder_log.burst = 1;
-	}
 	set->holder_call = ec2_describe_instance_status(set->ec2, id, NULL,
 							holder_done, set);
 }

@@ -500,8 +500,7 @@ on_dry_run(void *arg, const struct ec2_result *res)
 		resource_item_selftest_done(it, 1, text);
 		return;
 	}
-	ec2_fix_text(res->code, "AssociateAddress", "", "EC2", fix,
-		     sizeof(fix));
+	ec2_result_fix(it->ec2, res, fix, sizeof(fix));
 	snprintf(text, sizeof(text),
 		 "AssociateAddress to %s (DryRun): %s: %.120s; fix: %s",
 		 it->ids->self_instance, res->code, res->message, fix);

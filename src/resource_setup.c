@@ -247,8 +247,9 @@ resource_setup_refresh_credentials(struct resource_setup *rs)
 {
 	if (rs->creds != NULL)
 		creds_invalidate(rs->creds);
+	/* A reload: the IAM policy may have changed too. */
 	if (rs->ready && rs->res != NULL)
-		resource_selftest(rs->res, rs->ops.on_selftest, rs->ops.arg); /* a reload: the policy may differ */
+		resource_selftest(rs->res, rs->ops.on_selftest, rs->ops.arg);
 }
 
 void

@@ -8,6 +8,13 @@ from .ec2 import STATE_CODES
 from .limits import denied_actions
 
 
+def _instance(w, iid):
+    inst = w.instances.get(iid)
+    if inst is None:
+        raise ControlError("no such instance: %s" % iid)
+    return inst
+
+
 class ControlApi:
     """The unsigned /_emu/ endpoints tests use to watch and steer."""
 
@@ -214,9 +221,7 @@ class ControlApi:
         if not isinstance(v, dict):
             raise ControlError("instance_state takes {instance: {...}}")
         for iid, spec in v.items():
-            inst = w.instances.get(iid)
-            if inst is None:
-                raise ControlError("no such instance: %s" % iid)
+            inst = _instance(w, iid)
             if not isinstance(spec, dict) or set(spec) - {
                     "state", "instance_status", "system_status"}:
                 raise ControlError("instance_state %s: keys are state, "
@@ -242,7 +247,5 @@ class ControlApi:
         if not isinstance(v, dict):
             raise ControlError("denied_actions takes {instance: [action]}")
         for iid, actions in v.items():
-            inst = w.instances.get(iid)
-            if inst is None:
-                raise ControlError("no such instance: %s" % iid)
+            inst = _instance(w, iid)
             inst.denied_actions = denied_actions(actions, iid)
