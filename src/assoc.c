@@ -3,6 +3,7 @@
  * the commit, and a read that predates it is never acted upon.
  */
 #include "assoc.h"
+#include "backoff.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -146,4 +147,26 @@ assoc_describe(const struct assoc_state *s, uint64_t now, char *buf,
 	else
 		snprintf(buf, len, ", association %s (read on this node)%s",
 			 s->mine, stale);
+}
+
+static const struct backoff_policy reread_policy = {
+	.base_ms = 1000,
+	.cap_ms = 8000,
+	.deadline_ms = 60000,
+	.jitter = BACKOFF_JITTER_NONE,
+};
+
+int
+assoc_reread_next(struct assoc_reread *r, uint64_t now, uint64_t *wait)
+{
+	if (r->n == 0)
+		r->from = now;
+	*wait = backoff_delay_ms(&reread_policy, r->n + 1, 0);
+	if (!backoff_may_retry(&reread_policy, r->n + 1, now - r->from,
+			       *wait)) {
+		r->n = 0;
+		return -1;
+	}
+	r->n++;
+	return 0;
 }

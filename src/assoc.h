@@ -64,6 +64,22 @@ enum assoc_verdict assoc_judge(struct assoc_state *s, const char *id,
 			       int on_self, uint64_t now);
 /* Whether id is one seen on someone else before our latest write. */
 int assoc_predates(const struct assoc_state *s, const char *id);
+/*
+ * Reading again after a stale or first-sighting answer (every driver that
+ * judges its reads so): 1 s, 2 s, 4 s, then every 8 s; a question still
+ * open after 60 s gets no more reads (the caller answers "unknown", and
+ * the next monitor check asks again). Pure accounting: the caller owns
+ * the timer.
+ */
+struct assoc_reread {
+	unsigned n;    /* reads again within the current question */
+	uint64_t from; /* the first such read (monotonic ms) */
+};
+/* 0 and the wait before the next read, or -1 when the question has been
+ * open too long (then it is reset). */
+int assoc_reread_next(struct assoc_reread *r, uint64_t now, uint64_t *wait);
+static inline void assoc_reread_reset(struct assoc_reread *r) { r->n = 0; }
+
 /* ", association eipassoc-1 (ours, written 3 s ago, settled), 2 stale reads" */
 void assoc_describe(const struct assoc_state *s, uint64_t now, char *buf,
 		    size_t len);

@@ -288,6 +288,15 @@ config_summary(const struct config *cfg, char *buf, size_t len)
 		case CONFIG_RES_FILE:
 			config_append(buf, len, &pos, "file %s", r->path);
 			break;
+		case CONFIG_RES_SECONDARY_IP:
+			config_append(buf, len, &pos, "secondary IP %s",
+				      r->address);
+			break;
+		case CONFIG_RES_ROUTE:
+			config_append(buf, len, &pos, "route %s in %u table%s",
+				      r->destination, r->nroute_tables,
+				      r->nroute_tables == 1 ? "" : "s");
+			break;
 		}
 	}
 	config_append(buf, len, &pos, "), interval %u ms, timeout %u ms, ",
@@ -410,7 +419,13 @@ config_resources_changed(const struct config *cur, const struct config *next,
 		if (a->type != b->type ||
 		    strcmp(a->allocation_id, b->allocation_id) != 0 ||
 		    strcmp(a->public_ip, b->public_ip) != 0 ||
-		    strcmp(a->path, b->path) != 0)
+		    strcmp(a->path, b->path) != 0 ||
+		    strcmp(a->address, b->address) != 0 ||
+		    strcmp(a->destination, b->destination) != 0 ||
+		    a->local_address != b->local_address ||
+		    a->nroute_tables != b->nroute_tables ||
+		    memcmp(a->route_tables, b->route_tables,
+			   sizeof(a->route_tables)) != 0)
 			return differs(what, len, "resources");
 	}
 	return 0;

@@ -42,7 +42,11 @@ enum config_resource_type {
 	CONFIG_RES_EIP,
 	/* Testing only: the owner is a node name kept in a local file. */
 	CONFIG_RES_FILE,
+	CONFIG_RES_SECONDARY_IP,
+	CONFIG_RES_ROUTE,
 };
+
+#define CONFIG_ROUTE_TABLES_MAX 8
 
 /* The type's name in the file ("eip", ...); resource.c finds its driver by it. */
 const char *config_resource_type_name(enum config_resource_type type);
@@ -52,6 +56,11 @@ struct config_resource {
 	char allocation_id[CONFIG_ID_MAX]; /* "eipalloc-..." or "" */
 	char public_ip[CONFIG_ADDRSTR_MAX]; /* or this, resolved at start */
 	char path[CONFIG_PATH_MAX];	    /* CONFIG_RES_FILE only */
+	char address[CONFIG_ADDRSTR_MAX];   /* secondary_ip: 10.0.0.50 */
+	char destination[CONFIG_ADDRSTR_MAX]; /* route: a.b.c.d/n */
+	char route_tables[CONFIG_ROUTE_TABLES_MAX][CONFIG_ID_MAX];
+	unsigned nroute_tables;
+	int local_address; /* route: also put the address on the host */
 };
 
 struct config {

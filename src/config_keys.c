@@ -42,8 +42,8 @@ is_hex(const char *s, size_t n)
 }
 
 /* EC2 ids: a prefix and 8 (old style) or 17 lowercase hex digits. */
-static int
-aws_id_ok(const char *s, const char *prefix)
+int
+config_aws_id_ok(const char *s, const char *prefix)
 {
 	size_t p = strlen(prefix), n;
 
@@ -107,7 +107,7 @@ check_aws_id(struct config_ctx *c, const config_setting_t *at,
 	const char *v = value(k, base);
 	char tmp[80];
 
-	if (v[0] == '\0' || aws_id_ok(v, k->arg))
+	if (v[0] == '\0' || config_aws_id_ok(v, k->arg))
 		return 0;
 	return config_fail(c, at,
 			   "\"%s\" is not a valid id (expected %s followed by "
@@ -122,7 +122,7 @@ check_allocation_id(struct config_ctx *c, const config_setting_t *at,
 	const char *v = value(k, base);
 	char tmp[80];
 
-	if (aws_id_ok(v, k->arg))
+	if (config_aws_id_ok(v, k->arg))
 		return 0;
 	return config_fail(c, at,
 			   "\"%s\" is not an allocation id (expected %s "
@@ -339,6 +339,10 @@ check_file(struct config_ctx *c, const config_setting_t *grp, void *elem)
 static const struct config_variant resource_types[] = {
 	[CONFIG_RES_EIP] = {.name = "eip", .check = check_eip},
 	[CONFIG_RES_FILE] = {.name = "file", .hidden = 1, .check = check_file},
+	[CONFIG_RES_SECONDARY_IP] = {.name = "secondary_ip",
+				     .check = config_res_check_secondary_ip},
+	[CONFIG_RES_ROUTE] = {.name = "route",
+			      .check = config_res_check_route},
 };
 
 const char *
@@ -463,6 +467,23 @@ static const struct config_key resource_keys[] = {
      .offset = offsetof(struct config_resource, path),
      .size = SIZE(struct config_resource, path),
      .variants = CONFIG_VARIANT(CONFIG_RES_FILE)},
+    {.name = "address", .kind = CONFIG_KIND_STRING,
+     .offset = offsetof(struct config_resource, address),
+     .size = SIZE(struct config_resource, address),
+     .variants = CONFIG_VARIANT(CONFIG_RES_SECONDARY_IP),
+     .check = check_ipv4},
+    {.name = "destination", .kind = CONFIG_KIND_STRING,
+     .offset = offsetof(struct config_resource, destination),
+     .size = SIZE(struct config_resource, destination),
+     .variants = CONFIG_VARIANT(CONFIG_RES_ROUTE),
+     .check = config_res_check_cidr},
+    {.name = "route_tables", .kind = CONFIG_KIND_CUSTOM,
+     .variants = CONFIG_VARIANT(CONFIG_RES_ROUTE),
+     .read = config_res_read_route_tables,
+     .print = config_res_print_route_tables},
+    {.name = "local_address", .kind = CONFIG_KIND_BOOL,
+     .offset = offsetof(struct config_resource, local_address), .def = 0,
+     .variants = CONFIG_VARIANT(CONFIG_RES_ROUTE)},
 };
 
 static const struct config_key monitor_keys[] = {

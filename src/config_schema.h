@@ -172,4 +172,21 @@ int config_node_select(struct config_ctx *c, const char *node,
 int config_node_addr_equal(const struct sockaddr_storage *a,
 			   const struct sockaddr_storage *b);
 
+/* EC2 ids: prefix and 8 or 17 lowercase hex digits (config_keys.c). */
+int config_aws_id_ok(const char *s, const char *prefix);
+
+/* The private-address resource types (config_res.c). */
+int config_res_check_cidr(struct config_ctx *c, const config_setting_t *at,
+			  const struct config_key *k, void *base);
+int config_res_read_route_tables(struct config_ctx *c,
+				 const config_setting_t *grp,
+				 const config_setting_t *s,
+				 const struct config_key *k, void *base);
+void config_res_print_route_tables(FILE *out, const struct config_key *k,
+				   const void *base);
+int config_res_check_secondary_ip(struct config_ctx *c,
+				  const config_setting_t *grp, void *elem);
+int config_res_check_route(struct config_ctx *c, const config_setting_t *grp,
+			   void *elem);
+
 #endif

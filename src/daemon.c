@@ -219,6 +219,8 @@ daemon_apply(struct daemon *d, const struct elect_actions *a, uint64_t now)
 	if (a->flags & ELECT_ACT_CANCEL) {
 		resource_setup_cancel(d->res);
 	}
+	if (a->from != a->to)
+		resource_setup_role(d->res, a->to == ELECT_ACTIVE);
 	if (a->flags & ELECT_ACT_ACQUIRE) {
 		d->acquire_started_ms = now;
 		d->failovers++;
@@ -372,6 +374,8 @@ on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_timer_stop(loop, &d->elect_timer);
 	daemon_feed(d, &ev);
 	resource_setup_cancel(d->res);
+	/* The peer takes over on our LEAVE: the host side goes now. */
+	resource_setup_role(d->res, 0);
 	if (d->links_open) {
 		link_close(&d->links);
 		d->links_open = 0;
@@ -467,6 +471,10 @@ modules_open(struct daemon *d)
 	struct resource_setup_ops res_ops = daemon_res_ops;
 	char err[512];
 
+	if (!resource_host_capable(&d->cfg, err, sizeof(err))) {
+		log_err("cannot start: %s", err);
+		return -1;
+	}
 	if (link_new_incarnation(&d->incarnation) == -1) {
 		log_err("cannot start: no randomness for the incarnation");
 		return -1;

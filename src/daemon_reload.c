@@ -49,6 +49,7 @@ resources_swap(struct daemon *d, struct resource_setup *rs)
 		return;
 	if (peer[0] != '\0')
 		resource_setup_peer_instance(rs, peer);
+	resource_setup_role(rs, elect_role(&d->el) == ELECT_ACTIVE);
 	resource_setup_free(old);
 	d->res = rs;
 	resource_setup_start(rs);
@@ -83,7 +84,8 @@ daemon_on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	if (config_load(d->opt->config_path, d->cfg.nodes[d->cfg.self].name,
 			next, err, sizeof(err)) == -1 ||
-	    config_reload_check(&d->cfg, next, err, sizeof(err)) == -1) {
+	    config_reload_check(&d->cfg, next, err, sizeof(err)) == -1 ||
+	    !resource_host_capable(next, err, sizeof(err))) {
 		d->reloads_failed++;
 		log_err("reload rejected, keeping the running configuration: "
 			"%s",

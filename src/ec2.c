@@ -29,10 +29,30 @@ ec2_action_name(enum ec2_action action)
 		return "AssociateAddress";
 	case EC2_DESCRIBE_INSTANCE_STATUS:
 		return "DescribeInstanceStatus";
+	case EC2_DESCRIBE_NETWORK_INTERFACES:
+		return "DescribeNetworkInterfaces";
+	case EC2_ASSIGN_PRIVATE_IP_ADDRESSES:
+		return "AssignPrivateIpAddresses";
+	case EC2_DESCRIBE_ROUTE_TABLES:
+		return "DescribeRouteTables";
+	case EC2_REPLACE_ROUTE:
+		return "ReplaceRoute";
+	case EC2_CREATE_ROUTE:
+		return "CreateRoute";
+	case EC2_DESCRIBE_NETWORK_INTERFACE_ATTRIBUTE:
+		return "DescribeNetworkInterfaceAttribute";
 	case EC2_NACTIONS:
 		break;
 	}
 	return "?";
+}
+
+int
+ec2_action_moves(enum ec2_action action)
+{
+	return action == EC2_ASSOCIATE_ADDRESS ||
+	       action == EC2_ASSIGN_PRIVATE_IP_ADDRESSES ||
+	       action == EC2_REPLACE_ROUTE || action == EC2_CREATE_ROUTE;
 }
 
 /* ---- the client (I/O) ---- */
@@ -200,9 +220,9 @@ parse_ok(struct ec2_call *call, const struct http_response *resp)
 	switch (call->action) {
 	case EC2_DESCRIBE_ADDRESSES:
 		rc = ec2_parse_describe_addresses(
-		    resp->body, resp->body_len, call->addrs, EC2_ADDRESSES_MAX,
-		    &call->res.naddresses, err, sizeof(err));
-		call->res.addresses = call->addrs;
+		    resp->body, resp->body_len, call->buf.addrs,
+		    EC2_ADDRESSES_MAX, &call->res.naddresses, err, sizeof(err));
+		call->res.addresses = call->buf.addrs;
 		break;
 	case EC2_ASSOCIATE_ADDRESS:
 		rc = ec2_parse_associate(
@@ -213,6 +233,30 @@ parse_ok(struct ec2_call *call, const struct http_response *resp)
 		rc = ec2_parse_instance_status(
 		    resp->body, resp->body_len, &call->res.instance,
 		    &call->res.instance_found, err, sizeof(err));
+		break;
+	case EC2_DESCRIBE_NETWORK_INTERFACES:
+		rc = ec2_parse_network_interfaces(
+		    resp->body, resp->body_len, call->buf.enis, EC2_ENIS_MAX,
+		    &call->res.nenis, err, sizeof(err));
+		call->res.enis = call->buf.enis;
+		break;
+	case EC2_DESCRIBE_ROUTE_TABLES:
+		rc = ec2_parse_route_tables(
+		    resp->body, resp->body_len, call->destination,
+		    call->buf.tables, EC2_ROUTE_TABLES_MAX, &call->res.ntables,
+		    err, sizeof(err));
+		call->res.tables = call->buf.tables;
+		break;
+	case EC2_DESCRIBE_NETWORK_INTERFACE_ATTRIBUTE:
+		rc = ec2_parse_source_dest_check(resp->body, resp->body_len,
+						 &call->res.source_dest_check,
+						 err, sizeof(err));
+		break;
+	case EC2_ASSIGN_PRIVATE_IP_ADDRESSES:
+	case EC2_REPLACE_ROUTE:
+	case EC2_CREATE_ROUTE:
+		rc = ec2_parse_return(resp->body, resp->body_len,
+				      call->form_root, err, sizeof(err));
 		break;
 	case EC2_NACTIONS:
 		snprintf(err, sizeof(err), "no such action");
@@ -377,9 +421,9 @@ start_attempt(struct ec2_call *call)
 	creds_get(call->ctx->creds, on_creds, w);
 }
 
-static struct ec2_call *
-call_new(struct ec2_ctx *ctx, enum ec2_action action,
-	 const struct backoff_policy *policy, ec2_done_cb cb, void *arg)
+struct ec2_call *
+ec2_call_new(struct ec2_ctx *ctx, enum ec2_action action,
+	     const struct backoff_policy *policy, ec2_done_cb cb, void *arg)
 {
 	struct ec2_call *call = calloc(1, sizeof(*call));
 
@@ -394,19 +438,28 @@ call_new(struct ec2_ctx *ctx, enum ec2_action action,
 	call->arg = arg;
 	if (policy != NULL)
 		call->policy = *policy;
-	else if (action == EC2_DESCRIBE_ADDRESSES ||
-		 action == EC2_DESCRIBE_INSTANCE_STATUS)
+	else if (strncmp(ec2_action_name(action), "Describe", 8) == 0)
 		ec2_policy_read(&call->policy);
 	else
 		ec2_policy_write(&call->policy);
 	loop_defer_init(&call->attempt, ctx->loop, attempt_cb, call);
 	ec2_form_init(&call->form, ec2_action_name(action));
+	snprintf(call->form_root, sizeof(call->form_root), "%sResponse",
+		 ec2_action_name(action));
 	return call;
 }
 
+void
+ec2_call_dry_run(struct ec2_call *call)
+{
+	call->dry_run = 1;
+	call->res.dry_run = 1;
+	ec2_form_add(&call->form, "DryRun", "true");
+}
+
 /* Queue the first attempt on the loop; callbacks never run from here. */
-static struct ec2_call *
-call_go(struct ec2_call *call)
+struct ec2_call *
+ec2_call_go(struct ec2_call *call)
 {
 	struct ec2_ctx *ctx = call->ctx;
 
@@ -434,7 +487,7 @@ ec2_describe_addresses(struct ec2_ctx *ctx, const char *const *allocation_ids,
 	char key[48];
 	size_t i, ll;
 
-	call = call_new(ctx, EC2_DESCRIBE_ADDRESSES, policy, cb, arg);
+	call = ec2_call_new(ctx, EC2_DESCRIBE_ADDRESSES, policy, cb, arg);
 	if (call == NULL)
 		return NULL;
 	ll = (size_t)snprintf(call->label, sizeof(call->label), "describe");
@@ -454,7 +507,7 @@ ec2_describe_addresses(struct ec2_ctx *ctx, const char *const *allocation_ids,
 					       sizeof(call->label) - ll, " %s",
 					       public_ips[i]);
 	}
-	return call_go(call);
+	return ec2_call_go(call);
 }
 
 struct ec2_call *
@@ -471,7 +524,7 @@ ec2_associate_address(struct ec2_ctx *ctx, const struct ec2_associate_args *a,
 			"needed");
 		return NULL;
 	}
-	call = call_new(ctx, EC2_ASSOCIATE_ADDRESS, policy, cb, arg);
+	call = ec2_call_new(ctx, EC2_ASSOCIATE_ADDRESS, policy, cb, arg);
 	if (call == NULL)
 		return NULL;
 	snprintf(call->label, sizeof(call->label), "associate %s",
@@ -488,13 +541,11 @@ ec2_associate_address(struct ec2_ctx *ctx, const struct ec2_associate_args *a,
 	}
 	ec2_form_add(&call->form, "AllowReassociation", "true");
 	if (a->dry_run) {
-		call->dry_run = 1;
-		call->res.dry_run = 1;
-		ec2_form_add(&call->form, "DryRun", "true");
+		ec2_call_dry_run(call);
 		snprintf(call->label, sizeof(call->label),
 			 "associate %s (dry run)", a->allocation_id);
 	}
-	return call_go(call);
+	return ec2_call_go(call);
 }
 
 struct ec2_call *
@@ -508,7 +559,7 @@ ec2_describe_instance_status(struct ec2_ctx *ctx, const char *instance_id,
 		log_err("describe instance status: instance id needed");
 		return NULL;
 	}
-	call = call_new(ctx, EC2_DESCRIBE_INSTANCE_STATUS, policy, cb, arg);
+	call = ec2_call_new(ctx, EC2_DESCRIBE_INSTANCE_STATUS, policy, cb, arg);
 	if (call == NULL)
 		return NULL;
 	call->optional = 1;
@@ -516,7 +567,7 @@ ec2_describe_instance_status(struct ec2_ctx *ctx, const char *instance_id,
 		 instance_id);
 	ec2_form_add(&call->form, "InstanceId.1", instance_id);
 	ec2_form_add(&call->form, "IncludeAllInstances", "true");
-	return call_go(call);
+	return ec2_call_go(call);
 }
 
 void

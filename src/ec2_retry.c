@@ -43,13 +43,14 @@ ec2_retry_outcome(struct ec2_call *call, int rc)
 	call->res.rc = rc;
 	call->res.attempts = call->attempts;
 	call->res.elapsed_ms = util_now_ms() - call->started_ms;
-	if (call->action == EC2_ASSOCIATE_ADDRESS && rc == 0) {
-		ctx->assoc_denied = 0;
-	} else if (call->action == EC2_ASSOCIATE_ADDRESS &&
+	if (ec2_action_moves(call->action) && rc == 0) {
+		ctx->denied[call->action] = 0;
+	} else if (ec2_action_moves(call->action) &&
 		   strcmp(call->res.code, "UnauthorizedOperation") == 0) {
-		ctx->assoc_denied = 1;
-		snprintf(ctx->assoc_why, sizeof(ctx->assoc_why), "%s: %s",
-			 call->label, call->res.message);
+		ctx->denied[call->action] = 1;
+		snprintf(ctx->denied_why[call->action],
+			 sizeof(ctx->denied_why[0]), "%s: %s", call->label,
+			 call->res.message);
 	}
 	if (rc == 0) {
 		c->ok++;
@@ -208,9 +209,10 @@ ec2_api_usable(const struct ec2_ctx *ctx, char *why, size_t len)
 		util_strlcpy(why, ctx->api_why, len);
 		return 0;
 	}
-	if (ctx->assoc_denied) {
-		util_strlcpy(why, ctx->assoc_why, len);
-		return 0;
-	}
+	for (int a = 0; a < EC2_NACTIONS; a++)
+		if (ctx->denied[a]) {
+			util_strlcpy(why, ctx->denied_why[a], len);
+			return 0;
+		}
 	return 1;
 }

@@ -44,7 +44,13 @@ struct ec2_call {
 	uint64_t started_ms;
 	int in_cb;
 	struct ec2_result res;
-	struct ec2_address addrs[EC2_ADDRESSES_MAX];
+	char form_root[64];	      /* "<Action>Response" */
+	char destination[EC2_ID_MAX]; /* DescribeRouteTables: the route kept */
+	union {
+		struct ec2_address addrs[EC2_ADDRESSES_MAX];
+		struct ec2_eni enis[EC2_ENIS_MAX];
+		struct ec2_route_table tables[EC2_ROUTE_TABLES_MAX];
+	} buf; /* what res points into */
 	struct ec2_call *prev, *next;
 };
 
@@ -69,11 +75,13 @@ struct ec2_ctx {
 	int api_down;		/* see ec2_api_usable() */
 	char api_why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 200];
 	/*
-	 * IAM refused AssociateAddress (a DryRun or a real one): this node
-	 * cannot move the EIPs whatever else works, until one is allowed.
+	 * IAM refused a write that moves a resource here (ec2_action_moves;
+	 * a DryRun or a real one): this node cannot take over whatever else
+	 * works, until that action is allowed. Per action: a group may mix
+	 * types, and one allowed write says nothing about another.
 	 */
-	int assoc_denied;
-	char assoc_why[EC2_CODE_MAX + EC2_MESSAGE_MAX + 200];
+	int denied[EC2_NACTIONS];
+	char denied_why[EC2_NACTIONS][EC2_CODE_MAX + EC2_MESSAGE_MAX + 200];
 	struct log_ratelimit retry_log;
 	/* Scratch for signing; wiped after each use (it holds the token). */
 	struct sigv4_result sig;
@@ -82,6 +90,15 @@ struct ec2_ctx {
 	char hdr_host[300];
 	char hdr_token[4200];
 };
+
+/* ec2.c: a call of this action (policy NULL: the action's default), and
+ * its first attempt queued (NULL when the form overflowed; freed). */
+struct ec2_call *ec2_call_new(struct ec2_ctx *ctx, enum ec2_action action,
+			      const struct backoff_policy *policy,
+			      ec2_done_cb cb, void *arg);
+struct ec2_call *ec2_call_go(struct ec2_call *call);
+/* ec2.c: DryRun=true on the call (a permission check). */
+void ec2_call_dry_run(struct ec2_call *call);
 
 /* ec2.c: end the call: stop its I/O, ec2_retry_outcome(), the callback. */
 void ec2_call_deliver(struct ec2_call *call, int rc);

@@ -2,6 +2,7 @@
  * ec2_xml.c - expat parsers for EC2's XML answers (pure; see ec2_xml.h).
  */
 #include "ec2_xml.h"
+#include "ec2_xml_int.h"
 #include "util.h"
 
 #include <expat.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 
 #define XML_DEPTH_MAX 16
-#define XML_NAME_MAX 40
+#define XML_NAME_MAX EC2_XML_NAME_MAX
 #define XML_TEXT_MAX 1024
 #define NS_SEP '|'
 #define STATUS_ROOT "DescribeInstanceStatusResponse"
@@ -41,6 +42,7 @@ struct px {
 	struct ec2_error error;
 	int have_code;
 	int error_done; /* only the first <Error> counts */
+	const struct ec2_xml_walk *walk; /* ec2_xml_walk's caller */
 };
 
 static void
@@ -109,6 +111,8 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 	}
 	if (at(x, 3, STATUS_ROOT, "instanceStatusSet", "item", NULL))
 		x->inst_items++;
+	if (x->walk != NULL && x->walk->open != NULL)
+		x->walk->open(x->walk->ud, x->path, x->depth);
 }
 
 static void XMLCALL
@@ -227,6 +231,15 @@ on_end(void *ud, const XML_Char *name)
 	if (x->failed || x->depth == 0)
 		return;
 	field = x->path[x->depth - 1];
+	if (x->walk != NULL) {
+		const char *why = x->walk->close(x->walk->ud, x->path, x->depth,
+						 x->text, x->ttrunc);
+
+		if (why != NULL) {
+			px_fail(x, why);
+			return;
+		}
+	}
 	if (x->in_item &&
 	    at(x, 4, "DescribeAddressesResponse", "addressesSet", "item", NULL))
 		take_address_field(x, field);
@@ -431,6 +444,23 @@ ec2_parse_error(const char *xml, size_t len, struct ec2_error *out, char *err,
 				 x->path[0]);
 		}
 	}
+	free(x);
+	return rc;
+}
+
+int
+ec2_xml_walk(const char *xml, size_t len, const char *root,
+	     const struct ec2_xml_walk *w, char *err, size_t errlen)
+{
+	struct px *x = px_new(err, errlen);
+	int rc = -1;
+
+	if (x == NULL)
+		return -1;
+	x->walk = w;
+	if (px_run(x, xml, len, err, errlen) == 0 &&
+	    px_expect_root(x, root, err, errlen) == 0)
+		rc = 0;
 	free(x);
 	return rc;
 }

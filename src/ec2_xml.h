@@ -1,7 +1,8 @@
 /*
- * ec2_xml.h - the EC2 Query API's XML answers (DescribeAddresses,
- * AssociateAddress, DescribeInstanceStatus, the error document), parsed with expat. Pure: no I/O,
- * no globals; unit-tested and fuzzed (tests/fuzz/fuzz_ec2xml.c).
+ * ec2_xml.h - the EC2 Query API's XML answers, parsed with expat: the
+ * Elastic IP calls and the error document (ec2_xml.c), the network
+ * interface and route table calls (ec2_xml_net.c). Pure: no I/O, no
+ * globals; unit-tested and fuzzed (tests/fuzz/fuzz_ec2xml.c).
  */
 #ifndef EIPFLOATD_EC2_XML_H
 #define EIPFLOATD_EC2_XML_H
@@ -69,5 +70,49 @@ int ec2_parse_instance_status(const char *xml, size_t len,
 			      char *err, size_t errlen);
 int ec2_parse_error(const char *xml, size_t len, struct ec2_error *out,
 		    char *err, size_t errlen);
+
+/* ---- network interfaces and route tables (ec2_xml_net.c) ---- */
+
+#define EC2_ENIS_MAX 16
+#define EC2_ENI_IPS_MAX 64
+#define EC2_ROUTE_TABLES_MAX 16
+
+/* One item of DescribeNetworkInterfaces' networkInterfaceSet. */
+struct ec2_eni {
+	char id[EC2_ID_MAX];
+	char subnet_id[EC2_ID_MAX];
+	char az[EC2_ID_MAX];
+	char mac[EC2_ID_MAX];
+	char primary_ip[EC2_ID_MAX];
+	char instance_id[EC2_ID_MAX]; /* "" when not attached */
+	int device_index;	      /* -1 when not attached */
+	char ips[EC2_ENI_IPS_MAX][EC2_ID_MAX]; /* every private IPv4 */
+	unsigned nips;
+};
+
+/* One route table and its route to the destination asked about. */
+struct ec2_route_table {
+	char id[EC2_ID_MAX];
+	int has_route; /* the table has a route for the destination */
+	char eni[EC2_ID_MAX];	      /* its target, "" when another kind */
+	char instance_id[EC2_ID_MAX]; /* shown for an instance's interface */
+	char gateway[EC2_ID_MAX];     /* igw-, local, ... */
+	char state[EC2_STATE_MAX];    /* active, blackhole */
+};
+
+int ec2_parse_network_interfaces(const char *xml, size_t len,
+				 struct ec2_eni *out, size_t max, size_t *n,
+				 char *err, size_t errlen);
+/* Only the route whose destinationCidrBlock is `destination` is kept. */
+int ec2_parse_route_tables(const char *xml, size_t len,
+			   const char *destination,
+			   struct ec2_route_table *out, size_t max, size_t *n,
+			   char *err, size_t errlen);
+/* DescribeNetworkInterfaceAttribute's sourceDestCheck: *value 1 or 0. */
+int ec2_parse_source_dest_check(const char *xml, size_t len, int *value,
+				char *err, size_t errlen);
+/* The writes that answer <return>true</return> under root. */
+int ec2_parse_return(const char *xml, size_t len, const char *root,
+		     char *err, size_t errlen);
 
 #endif

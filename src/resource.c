@@ -7,6 +7,7 @@
 #include "resource.h"
 #include "config.h"
 #include "ec2.h"
+#include "hostaddr.h"
 #include "log.h"
 #include "loop.h"
 #include "resource_driver.h"
@@ -19,6 +20,8 @@
 static const struct resource_driver *const drivers[] = {
 	&resource_eip_driver,
 	&resource_file_driver,
+	&resource_secip_driver,
+	&resource_route_driver,
 };
 
 /* One group operation (prepare, verify or acquire) across all items. */
@@ -93,6 +96,8 @@ resource_config_ids(const struct config *cfg, char *buf, size_t len)
 		const struct config_resource *r = &cfg->resources[i];
 		const char *id = r->allocation_id[0] ? r->allocation_id
 			       : r->public_ip[0]     ? r->public_ip
+			       : r->address[0]	     ? r->address
+			       : r->destination[0]   ? r->destination
 						     : r->path;
 		int n = snprintf(buf + off, len - off, "%s%s", off ? " " : "",
 				 id);
@@ -108,6 +113,35 @@ resource_type_needs_aws(enum config_resource_type type)
 	const struct resource_driver *drv = driver_for(type);
 
 	return drv != NULL && drv->needs_aws;
+}
+
+int
+resource_host_capable(const struct config *cfg, char *err, size_t len)
+{
+	for (unsigned i = 0; i < cfg->nresources; i++) {
+		const struct config_resource *r = &cfg->resources[i];
+		const struct resource_driver *drv = driver_for(r->type);
+
+		if (drv == NULL || drv->needs_net_admin == NULL ||
+		    !drv->needs_net_admin(r) || hostaddr_capable())
+			continue;
+		snprintf(err, len,
+			 "resources[%u] (%s) puts an address on this host and "
+			 "needs CAP_NET_ADMIN, which this process lacks (run "
+			 "as root, or see CAPABILITIES in eipfloatd(8) for the "
+			 "systemd drop-in)",
+			 i, drv->type);
+		return 0;
+	}
+	return 1;
+}
+
+void
+resource_host(struct resource_set *set, int active)
+{
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->items[i].drv->host != NULL)
+			set->items[i].drv->host(&set->items[i], active);
 }
 
 void
@@ -223,7 +257,7 @@ resource_new(const struct resource_env *env)
 	if (set->naws == 0)
 		return set;
 	if (env->http == NULL || env->creds == NULL) {
-		log_err("resources: Elastic IPs need the EC2 API");
+		log_err("resources: these types need the EC2 API");
 		goto fail;
 	}
 	p.region = env->region;

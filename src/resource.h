@@ -1,7 +1,8 @@
 /*
  * resource.h - the floating resources seen by the election as one group:
  * who owns them now, and "make them mine". Each type is a driver
- * (resource_driver.h: resource_eip.c; resource_file.c for tests only). All
+ * (resource_driver.h: resource_eip.c, resource_secip.c, resource_route.c;
+ * resource_file.c for tests only). All
  * calls are asynchronous; the callbacks run from the loop, never from
  * inside the call.
  */
@@ -36,6 +37,12 @@ void resource_config_ids(const struct config *cfg, char *buf, size_t len);
 
 /* Whether resources of this type need the EC2 API (and IMDS, credentials). */
 int resource_type_needs_aws(enum config_resource_type type);
+/*
+ * 0 and why when a configured resource puts an address on this host
+ * (secondary_ip; route with local_address) and this process lacks
+ * CAP_NET_ADMIN; 1 otherwise.
+ */
+int resource_host_capable(const struct config *cfg, char *err, size_t len);
 
 struct resource_env {
 	struct ev_loop *loop;
@@ -104,6 +111,12 @@ void resource_selftest(struct resource_set *set, resource_done_cb cb,
 
 /* Drop any request in flight (state change, shutdown). */
 void resource_cancel(struct resource_set *set);
+
+/*
+ * The role, for the drivers with a host side: 1 on becoming ACTIVE (the
+ * address goes on the host), 0 otherwise (it comes off). Synchronous.
+ */
+void resource_host(struct resource_set *set, int active);
 
 /* One resource as the status snapshot shows it. */
 struct resource_info {

@@ -1,6 +1,7 @@
 /*
  * resource_driver.h - what one resource type implements (resource_eip.c,
- * resource_file.c) and what the group (resource.c) gives it. Adding a type
+ * resource_secip.c, resource_route.c, resource_file.c) and what the group
+ * (resource.c) gives it. Adding a type
  * is a new resource_<type>.c with one `struct resource_driver` and its row
  * in resource.c's driver table, keyed by the configuration's type name.
  */
@@ -96,10 +97,21 @@ struct resource_driver {
 	void (*selftest)(struct resource_item *it);
 	/* Dump text after the owner ("" or ", associate in flight"). */
 	void (*describe)(const struct resource_item *it, char *buf, size_t len);
+	/*
+	 * The host side follows the role: active 1 when this node became
+	 * ACTIVE (put the address on the host, once the interface is known),
+	 * 0 at start and whenever it is not ACTIVE (take it off; no API
+	 * call: the winner moves the resource). NULL: nothing on the host.
+	 */
+	void (*host)(struct resource_item *it, int active);
+	/* 1 when this configured item needs CAP_NET_ADMIN. NULL: never. */
+	int (*needs_net_admin)(const struct config_resource *r);
 };
 
 extern const struct resource_driver resource_eip_driver;
 extern const struct resource_driver resource_file_driver;
+extern const struct resource_driver resource_secip_driver;
+extern const struct resource_driver resource_route_driver;
 
 void resource_item_seen(struct resource_item *it, enum resource_owner owner,
 			const char *id, const char *by);

@@ -25,21 +25,7 @@ struct eip {
 	struct ec2_call *dry; /* the permission self-test */
 	struct assoc_state seen;   /* our association, reads judged by it */
 	struct loop_defer reread;  /* a stale or unconfirmed read, again */
-	unsigned rereads;	   /* within the current question */
-	uint64_t reread_from;	   /* its first such read (monotonic ms) */
-};
-
-/*
- * Reading again after a stale or first-sighting answer: 1 s, 2 s, 4 s,
- * then every 8 s; a question still unanswered after 60 s is answered
- * "unknown" (the election stays as it is), and the next monitor check
- * asks again.
- */
-static const struct backoff_policy reread_policy = {
-	.base_ms = 1000,
-	.cap_ms = 8000,
-	.deadline_ms = 60000,
-	.jitter = BACKOFF_JITTER_NONE,
+	struct assoc_reread rr;	   /* assoc.h's reading-again accounting */
 };
 
 static void on_reread(void *arg);
@@ -111,7 +97,7 @@ eip_cancel(struct resource_item *it)
 	leave(it, RESOURCE_OP_PREPARE);
 	leave(it, RESOURCE_OP_VERIFY);
 	loop_defer_cancel(&e->reread);
-	e->rereads = 0;
+	assoc_reread_reset(&e->rr);
 	ec2_cancel(e->assoc);
 	e->assoc = NULL;
 }
@@ -284,16 +270,14 @@ reread_later(struct resource_item *it, const struct ec2_address *a,
 {
 	struct eip *e = it->priv;
 	char sb[2 * EC2_ID_MAX + 8];
-	uint64_t wait;
+	uint64_t wait, from = e->rr.n ? e->rr.from : now;
 
-	if (e->rereads == 0)
-		e->reread_from = now;
-	wait = backoff_delay_ms(&reread_policy, e->rereads + 1, 0);
-	if (!backoff_may_retry(&reread_policy, e->rereads + 1,
-			       now - e->reread_from, wait))
+	if (assoc_reread_next(&e->rr, now, &wait) == -1) {
+		e->rr.from = from; /* for the caller's message */
 		return -1;
+	}
 	/* The first of a run is worth a line; the rest are debug. */
-	log_msg(e->rereads == 0 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+	log_msg(e->rr.n == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
 		"resource %s: DescribeAddresses shows %s: %s; reading again in "
 		"%llu ms",
 		e->alloc_id, shown(a, sb, sizeof(sb)),
@@ -301,7 +285,6 @@ reread_later(struct resource_item *it, const struct ec2_address *a,
 				 : "not ours, believed only if the next "
 				   "read shows it too",
 		(unsigned long long)wait);
-	e->rereads++;
 	loop_defer_after(&e->reread, wait);
 	return 0;
 }
@@ -346,14 +329,13 @@ verified_one(struct resource_item *it, const struct ec2_result *res,
 			 "%s: reads for %llu s still predate our "
 			 "AssociateAddress (%s)",
 			 e->alloc_id,
-			 (unsigned long long)((now - e->reread_from) / 1000),
+			 (unsigned long long)((now - e->rr.from) / 1000),
 			 e->seen.mine[0] ? e->seen.mine : "?");
-		e->rereads = 0;
 		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL, "describe");
 		resource_item_done(it, RESOURCE_OP_VERIFY, -1, why);
 		return;
 	}
-	e->rereads = 0;
+	assoc_reread_reset(&e->rr);
 	resource_item_seen(it, owner,
 			   a->instance_id[0] ? a->instance_id
 					     : a->network_interface_id,

@@ -54,6 +54,7 @@ struct resource_setup {
 	char az[CONFIG_NAME_MAX];
 
 	int pending_verify, pending_acquire;
+	int active; /* the role, for the drivers' host side */
 };
 
 static void step(void *arg);
@@ -123,6 +124,7 @@ prepare(struct resource_setup *rs)
 		}
 		if (rs->peer_instance[0])
 			resource_set_peer_instance(rs->res, rs->peer_instance);
+		resource_host(rs->res, rs->active);
 	}
 	resource_prepare(rs->res, on_prepared, rs);
 }
@@ -282,6 +284,14 @@ resource_setup_check_holder(struct resource_setup *rs)
 {
 	if (rs->ready && rs->res != NULL && rs->ops.on_holder != NULL)
 		resource_check_holder(rs->res, rs->ops.on_holder, rs->ops.arg);
+}
+
+void
+resource_setup_role(struct resource_setup *rs, int active)
+{
+	rs->active = active;
+	if (rs->res != NULL)
+		resource_host(rs->res, active);
 }
 
 void

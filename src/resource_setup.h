@@ -46,6 +46,11 @@ void resource_setup_verify(struct resource_setup *rs);
 void resource_setup_acquire(struct resource_setup *rs);
 /* resource_check_holder once the set-up is done (else nothing to ask). */
 void resource_setup_check_holder(struct resource_setup *rs);
+/*
+ * The role for the host side of the resources (resource_host): 1 when
+ * ACTIVE, 0 otherwise; kept and applied to a group built later.
+ */
+void resource_setup_role(struct resource_setup *rs, int active);
 /* Drop a waiting or running acquisition and any request in flight. */
 void resource_setup_cancel(struct resource_setup *rs);
 

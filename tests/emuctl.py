@@ -11,7 +11,11 @@
       owner(alloc)   instance holding the address, or "none"
       remaps(alloc)  associations made to the address so far
       seq()          the newest call's sequence number (0 when none)
-      writes(since)  AssociateAddress/DisassociateAddress calls (no DryRun)
+      writes(since)  the moving writes: Associate/DisassociateAddress,
+                     Assign/UnassignPrivateIpAddresses, Replace/CreateRoute
+                     (no DryRun)
+      route(table, destination)  the instance a route points to, or none
+      secondary(ip)  the instance holding a secondary private IP, or none
   emuctl.py URL wait SECONDS EXPR    poll EXPR until true (exit 1 on timeout)
 
 Standard library only; the tests run it inside a network namespace.
@@ -61,10 +65,28 @@ def helpers(base):
     def writes(since=0):
         return [c for c in calls(since=since)
                 if c["action"] in ("AssociateAddress",
-                                   "DisassociateAddress")]
+                                   "DisassociateAddress",
+                                   "AssignPrivateIpAddresses",
+                                   "UnassignPrivateIpAddresses",
+                                   "ReplaceRoute", "CreateRoute")]
+
+    def route(table, dest):
+        """The instance a route table's route points to, or none."""
+        for t in state()["network"]["route_tables"]:
+            if t["id"] == table:
+                for r in t["routes"]:
+                    if r["destination"] == dest:
+                        return r.get("instance_id") or "none"
+        return "none"
+
+    def secondary(ip):
+        """The instance holding a secondary private IP, or none."""
+        o = state()["network"]["secondary_ips"].get(ip) or {}
+        return o.get("instance_id") or "none"
 
     return {"calls": calls, "state": state, "owner": owner,
             "remaps": remaps, "seq": seq, "writes": writes,
+            "route": route, "secondary": secondary,
             "json": json, "time": time}
 
 

@@ -15,6 +15,13 @@ route. Each switch is one line on stdout:
 
     <epoch s> switch <public ip> <private ip or none> <instance or none>
 
+With --routes it is also the VPC router for private addresses: each route
+table's routes to an instance's interface and each secondary private IP
+become a kernel route in this namespace to the holder's address on the
+link (its first source_ips entry), after the same delay:
+
+    <epoch s> route <destination> <via or none> <instance or none>
+
 Standard library only; run it inside the namespace that holds the map. It
 stops on SIGTERM/SIGINT, after --max-seconds, or when the emulator has not
 answered for --lost-seconds.
@@ -29,12 +36,41 @@ import time
 import urllib.request
 
 
-def fetch(url, timeout):
+def fetch(url, timeout, routes):
     with urllib.request.urlopen(url + "/_emu/state", timeout=timeout) as r:
         state = json.load(r)
-    return {a["public_ip"]: (a.get("private_ip"), a.get("instance_id"),
-                             a.get("association_id"))
-            for a in state.get("addresses", [])}
+    out = {a["public_ip"]: (a.get("private_ip"), a.get("instance_id"),
+                            a.get("association_id"))
+           for a in state.get("addresses", [])}
+    if routes:
+        out.update(private_routes(state))
+    return out
+
+
+def private_routes(state):
+    """"route <dest>" -> (via, instance, tag): where the VPC sends it."""
+    via = {i["id"]: (i.get("source_ips") or [i["private_ip"]])[0]
+           for i in state.get("instances", [])}
+    net = state.get("network", {})
+    out = {}
+    for t in net.get("route_tables", []):
+        for r in t.get("routes", []):
+            iid = r.get("instance_id")
+            key = "route " + r["destination"]
+            if key not in out or iid:
+                out[key] = (via.get(iid), iid, iid)
+    for ip, o in net.get("secondary_ips", {}).items():
+        iid = o.get("instance_id")
+        out["route %s/32" % ip] = (via.get(iid), iid, iid)
+    return out
+
+
+def apply_route(dest, via):
+    if via:
+        subprocess.run(["ip", "route", "replace", dest, "via", via],
+                       check=True)
+    else:
+        subprocess.run(["ip", "route", "del", dest], capture_output=True)
 
 
 def apply(table, public_ip, private_ip):
@@ -63,6 +99,8 @@ def main():
     ap.add_argument("--poll-ms", type=int, default=15)
     ap.add_argument("--max-seconds", type=float, default=7200)
     ap.add_argument("--lost-seconds", type=float, default=10)
+    ap.add_argument("--routes", action="store_true",
+                    help="also route private destinations (see above)")
     args = ap.parse_args()
     if not 1 <= args.poll_ms <= 1000 or args.delay_ms < 0:
         print("dataplane: bad --poll-ms or --delay-ms", file=sys.stderr)
@@ -78,7 +116,7 @@ def main():
     while not stop and time.monotonic() < end:
         now = time.monotonic()
         try:
-            cur = fetch(args.emu, 2)
+            cur = fetch(args.emu, 2, args.routes)
             last_ok = now
         except (OSError, ValueError) as e:
             if now - last_ok > args.lost_seconds:
@@ -100,11 +138,15 @@ def main():
                 # Stamped when the rewrite starts: the packets follow the
                 # new map from somewhere inside the nft run (a few ms).
                 t = time.time()
-                apply(args.table, ip, priv)
+                if ip.startswith("route "):
+                    apply_route(ip[6:], priv)
+                    what = ip
+                else:
+                    apply(args.table, ip, priv)
+                    what = "switch " + ip
                 live[ip] = priv
-                print("%.3f switch %s %s %s" % (t, ip,
-                                               priv or "none",
-                                               inst or "none"), flush=True)
+                print("%.3f %s %s %s" % (t, what, priv or "none",
+                                         inst or "none"), flush=True)
         time.sleep(args.poll_ms / 1000.0)
     return 0
 

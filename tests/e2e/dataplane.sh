@@ -8,6 +8,8 @@
 #                       switches the map DELAY_MS (default $DP_DELAY_MS, 0)
 #                       after each association change. Switches are logged
 #                       to $T/dp.log ("<epoch> switch <eip> <ip> <instance>").
+#                       DP_ROUTES=1: also routes and secondary IPs, to the
+#                       holder's api address ("<epoch> route <dest> ...").
 # web_start a|b         the node's web service on :80, answering node-a/b.
 # probe_start [MS]      the client GETs http://$EIP/ every MS (50) ms into
 #                       $T/probe.log; probe_stop ends it.
@@ -41,7 +43,8 @@ table ip dataplane {
 }
 EOF
 	ip netns exec "$NS_X" "$PYTHON3" "$top_srcdir/tests/e2e/dataplane.py" \
-		--emu "$EC2_URL" --delay-ms "$_delay" >"$T/dp.log" 2>>"$T/emu.log" &
+		--emu "$EC2_URL" --delay-ms "$_delay" ${DP_ROUTES:+--routes} \
+		>"$T/dp.log" 2>>"$T/emu.log" &
 	DP_PID=$!
 	track "$DP_PID"
 }
@@ -63,7 +66,7 @@ import socket; socket.create_connection(('127.0.0.1', 80), 1)"
 
 probe_start() {
 	: >"$T/probe.log"
-	ip netns exec "$NS_C" "$PYTHON3" "$WEBPROBE" poll "http://$EIP/" \
+	ip netns exec "$NS_C" "$PYTHON3" "$WEBPROBE" poll "${PROBE_URL:-http://$EIP/}" \
 		--interval-ms "${1:-50}" --timeout-ms "${PROBE_TIMEOUT_MS:-300}" \
 		>>"$T/probe.log" 2>/dev/null &
 	PROBE_PID=$!

@@ -145,6 +145,8 @@ topo_down() {
 # --- the emulator --------------------------------------------------------
 
 # emu_start [OWNER]: OWNER a, b or none (default) holds the EIP at start.
+# INST_A_EXTRA / INST_B_EXTRA (', "key": value' JSON) add to an instance,
+# WORLD_EXTRA (' "key": value,' JSON) to the world (subnets, route tables).
 # CRED_TTL (seconds) sets the lifetime of role credentials; NO_ROLE (a, b
 # or "a b") gives those instances no instance role; EMU_ARGS are more
 # ec2emu.py options (the bench's --tls-cert/--tls-key).
@@ -164,10 +166,10 @@ emu_start() {
   "credential_ttl": ${CRED_TTL:-21600},
   "instances": [
     {"id": "$IA", "private_ip": "10.200.0.1", "source_ips": ["10.201.0.1"],
-     "az": "${REGION}a"$role_a},
+     "az": "${REGION}a"$role_a${INST_A_EXTRA:-}},
     {"id": "$IB", "private_ip": "10.200.0.2", "source_ips": ["10.201.1.1"],
-     "az": "${REGION}b"$role_b}
-  ],
+     "az": "${REGION}b"$role_b${INST_B_EXTRA:-}}
+  ],${WORLD_EXTRA:-}
   "addresses": [
     {"allocation_id": "$ALLOC", "public_ip": "$EIP"$assoc}
   ],
@@ -228,10 +230,12 @@ owner_is() { # owner_is a|b|none
 # role through the emulator's IMDS, the instance ids and region from IMDS;
 # static: keys from the environment, ids and region in the file)
 # AWS_TIMEOUT MIGRATION ACQUIRE_TIMEOUT AUTHKEY (the cluster.authkey value
-# as written: a quoted path or a [ list ]; default "$T/authkey").
+# as written: a quoted path or a [ list ]; default "$T/authkey") RESOURCES
+# (the resources list's groups as written; default the one EIP).
 write_conf() {
 	[ -e "$T/authkey" ] || make_key "$T/authkey"
 	_authkey=${AUTHKEY:-\"$T/authkey\"}
+	_eip="{ type = \"eip\"; allocation_id = \"$ALLOC\"; }"
 	if [ "${CRED_MODE:-role}" = static ]; then
 		ida="instance_id = \"$IA\";"
 		idb="instance_id = \"$IB\";"
@@ -263,7 +267,7 @@ election = { failback = ${FAILBACK:-false};
   acquire_timeout_ms = ${ACQUIRE_TIMEOUT:-30000}; };
 aws = { region = "$region"; endpoint = "$EC2_URL";
   imds_endpoint = "$IMDS_URL"; timeout_ms = ${AWS_TIMEOUT:-2000}; };
-resources = ( { type = "eip"; allocation_id = "$ALLOC"; } );
+resources = ( ${RESOURCES:-$_eip} );
 monitor = { interval_ms = ${MONITOR:-1000}; };
 $check
 EOF
@@ -494,7 +498,7 @@ le() {
 		exit !(a + 0 <= b + 0) }'
 }
 
-# writes_since SEQ: AssociateAddress/DisassociateAddress calls after SEQ.
+# writes_since SEQ: the moving writes (emuctl.py writes()) after SEQ.
 writes_since() { emu eval "len(writes($1))"; }
 
 # has_line TEXT REGEX: some line of TEXT matches the extended REGEX.

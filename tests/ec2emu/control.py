@@ -124,6 +124,9 @@ class ControlApi:
             "buckets": self._set_buckets,
             "denied_actions": self._set_denied,
             "instance_state": self._set_instance_state,
+            "private_ip": self._set_private_ip,
+            "route": self._set_route,
+            "source_dest_check": self._set_source_dest_check,
         }
         unknown = set(data) - set(handlers)
         if unknown:
@@ -158,7 +161,7 @@ class ControlApi:
         if inst is None:
             raise ControlError("no such instance/eni: %r" % spec)
         pip = spec.get("private_ip")
-        if pip is not None and pip not in inst.private_ips:
+        if pip is not None and pip not in w.net.ips_of(inst):
             raise ControlError("%s is not an address of %s" %
                        (pip, inst.id))
         w.associate(a, inst, pip)
@@ -249,3 +252,49 @@ class ControlApi:
         for iid, actions in v.items():
             inst = _instance(w, iid)
             inst.denied_actions = denied_actions(actions, iid)
+
+    @staticmethod
+    def _target_instance(w, spec, what):
+        if spec.get("instance_id"):
+            return _instance(w, spec["instance_id"])
+        if spec.get("network_interface_id"):
+            inst = w.instance_by_eni(spec["network_interface_id"])
+            if inst is None:
+                raise ControlError("%s: no such interface %s" %
+                                   (what, spec["network_interface_id"]))
+            return inst
+        return None
+
+    def _set_private_ip(self, w, spec):
+        """{"address": ip, "instance_id" | "network_interface_id": ...}
+        moves a secondary IP as the console would; neither unassigns."""
+        if not isinstance(spec, dict) or not spec.get("address"):
+            raise ControlError("private_ip takes {address, instance_id "
+                               "or network_interface_id}")
+        inst = self._target_instance(w, spec, "private_ip")
+        if inst is None:
+            w.net.unassign(spec["address"])
+        else:
+            w.net.assign(inst, spec["address"])
+
+    def _set_route(self, w, spec):
+        """{"table": rtb, "destination": cidr, "instance_id" |
+        "network_interface_id" | "gateway": ...}; no target deletes."""
+        if not isinstance(spec, dict) or not spec.get("table") or \
+            not spec.get("destination"):
+            raise ControlError("route takes {table, destination, target}")
+        t = w.net.tables.get(spec["table"])
+        if t is None:
+            raise ControlError("no such route table: %s" % spec["table"])
+        inst = self._target_instance(w, spec, "route")
+        target = {"eni": inst.eni_id} if inst else \
+            {"gateway": spec["gateway"]} if spec.get("gateway") else None
+        w.net.set_route(t, spec["destination"], target)
+
+    @staticmethod
+    def _set_source_dest_check(w, v):
+        """{"i-...": true|false}"""
+        if not isinstance(v, dict):
+            raise ControlError("source_dest_check takes {instance: bool}")
+        for iid, on in v.items():
+            _instance(w, iid).source_dest_check = bool(on)

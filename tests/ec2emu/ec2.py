@@ -6,6 +6,7 @@ import re
 from xml.sax.saxutils import escape as xml_escape
 
 from .common import EmuError, log
+from .net import NetApi
 
 
 def to_xml(name, value):
@@ -107,6 +108,20 @@ class Ec2Api:
             "DescribeInstances": self.describe_instances,
             "DescribeInstanceStatus": self.describe_instance_status,
         }
+        self.actions.update(NetApi(world, self).actions)
+
+    # The helpers the other action modules (net.py) use.
+    FILTERS = FILTER_PARAMS
+    check = staticmethod(check_params)
+    bool = staticmethod(parse_bool)
+    filters = staticmethod(parse_filters)
+    xml = staticmethod(to_xml)
+
+    def dry(self, dry):
+        self._dry_run(dry)
+
+    def instance(self, iid):
+        return self._find_instance(iid)
 
     def run(self, action, params):
         fn = self.actions.get(action)
@@ -260,7 +275,7 @@ class Ec2Api:
                     "The networkInterface ID '%s' does not "
                     "exist" % eni)
         pip = params.get("PrivateIpAddress")
-        if pip is not None and pip not in inst.private_ips:
+        if pip is not None and pip not in w.net.ips_of(inst):
             raise EmuError("InvalidParameterValue",
                 "The private IP address %s is not assigned to "
                 "network interface %s" % (pip, inst.eni_id))

@@ -218,6 +218,14 @@ class ImdsHandler(BaseHandler):
             "local-hostname": hostname,
             "local-ipv4": inst.private_ip,
             "mac": inst.mac(),
+            "network": {"interfaces": {"macs": {inst.mac(): {
+                "device-number": "0",
+                "interface-id": inst.eni_id,
+                # Follows AssignPrivateIpAddresses as it completes.
+                "local-ipv4s": "\n".join(w.net.ips_of(inst)),
+                "mac": inst.mac(),
+                "subnet-id": inst.subnet_id,
+            }}}},
             "placement": {
                 "availability-zone": inst.az,
                 "region": w.region,

@@ -12,6 +12,7 @@ import time
 
 from .common import ControlError, hex_id, iso8601, log
 from .limits import Buckets, denied_actions
+from .net import NetWorld
 
 
 class Instance:
@@ -148,6 +149,10 @@ class World:
                 raise ValueError("duplicate instance %s" %
                                  inst.id)
             self.instances[inst.id] = inst
+        try:
+            self.net = NetWorld(spec, self)
+        except (KeyError, ValueError, TypeError) as e:
+            raise ValueError("network: %s" % e)
         self.addresses = []
         for aspec in spec.get("addresses", []):
             self.addresses.append(Address(aspec))
@@ -348,7 +353,11 @@ class World:
                 "state": i.state,
                 "instance_status": i.instance_status,
                 "system_status": i.system_status,
+                "subnet_id": i.subnet_id,
+                "source_dest_check": i.source_dest_check,
+                "private_ips": self.net.ips_of(i),
             } for i in self.instances.values()],
+            "network": self.net.state(),
             "buckets": self.buckets.view(),
             "credentials": [c.public(now)
                     for c in self.role_creds.values()],
@@ -366,7 +375,7 @@ def load_world(path):
     known = {"region", "account", "role", "credential_ttl",
              "credential_refresh_ahead", "clock_offset", "imds_v1",
              "instances", "addresses", "access_keys", "comment",
-             "buckets"}
+             "buckets", "subnets", "route_tables", "vpc_id", "vpc_cidr"}
     unknown = set(spec) - known
     if unknown:
         raise ValueError("world %s: unknown keys %s" %
