@@ -1,8 +1,9 @@
 /*
  * checkaws.c - `eipfloatd check-aws`: IMDSv2 and the instance identity,
  * the credentials, DescribeAddresses and a DryRun AssociateAddress for each
- * Elastic IP, the peer's instance id, and a reminder about the security
- * group. One line per check, and under each failure the exact fix. The
+ * Elastic IP; for private addresses this node's interface, the subnet rule,
+ * its source/destination check and each route table; the peer's instance
+ * id, and a reminder about the security group. One line per check, and under each failure the exact fix. The
  * steps run one after another on a private loop, through the same ec2,
  * imds and creds modules the daemon uses.
  */
@@ -14,6 +15,7 @@
 #include "ec2.h"
 #include "http.h"
 #include "imds.h"
+#include "resource_net.h"
 #include "util.h"
 
 #include <ev.h>
@@ -39,11 +41,13 @@ struct chk {
 	char alloc[CONFIG_MAX_RESOURCES][EC2_ID_MAX];
 	unsigned res; /* the resource being checked */
 	unsigned failures;
+	char eni[EC2_ID_MAX]; /* this node's interface, for private addresses */
 };
 
 static void step_creds(struct chk *k);
 static void step_describe(struct chk *k);
 static void step_dry_run(struct chk *k);
+static void step_net(struct chk *k);
 static void finish(struct chk *k);
 
 static void pass(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -257,7 +261,7 @@ step_describe(struct chk *k)
 	while (k->res < k->cfg->nresources && eip(k, k->res) == NULL)
 		k->res++;
 	if (k->res == k->cfg->nresources) {
-		finish(k);
+		step_net(k);
 		return;
 	}
 	r = eip(k, k->res);
@@ -316,6 +320,175 @@ step_dry_run(struct chk *k)
 		     "cannot start AssociateAddress (DryRun)");
 		k->res++;
 		step_describe(k);
+	}
+}
+
+/* ---- private addresses: the interface, the subnets, the route tables ---- */
+
+static int
+has_type(const struct chk *k, enum config_resource_type type)
+{
+	for (unsigned i = 0; i < k->cfg->nresources; i++)
+		if (k->cfg->resources[i].type == type)
+			return 1;
+	return 0;
+}
+
+static void step_tables(struct chk *k);
+
+static void
+on_sdc(void *arg, const struct ec2_result *res)
+{
+	struct chk *k = arg;
+	char fix[256];
+
+	snprintf(fix, sizeof(fix),
+		 "aws ec2 modify-network-interface-attribute "
+		 "--network-interface-id %s --no-source-dest-check (on both "
+		 "nodes' interfaces)",
+		 k->eni);
+	if (res->rc != 0)
+		fail(k, api_fix(k, res->code, "DescribeNetworkInterfaceAttribute"),
+		     "source/destination check of %s: %s: %s", k->eni,
+		     res->code, res->message);
+	else if (res->source_dest_check)
+		fail(k, fix,
+		     "source/destination check is enabled on %s: traffic routed "
+		     "to this node is dropped",
+		     k->eni);
+	else
+		pass("source/destination check is disabled on %s", k->eni);
+	k->res = 0;
+	step_tables(k);
+}
+
+/* The subnet rule of secondary IPs: both interfaces in one subnet. */
+static void
+subnets_line(struct chk *k, const struct ec2_eni *self,
+	     const struct ec2_eni *peer)
+{
+	const struct config *c = k->cfg;
+
+	if (peer == NULL)
+		printf("! the peer's interface is not known (no "
+		       "nodes[].instance_id for %s): its subnet is not checked\n",
+		       c->nodes[c->peer].name);
+	else if (strcmp(peer->subnet_id, self->subnet_id) != 0)
+		fail(k, "put both nodes in one subnet, or float a route "
+			"(type = \"route\") instead",
+		     "secondary IPs cannot move: this node's %s is in %s (%s), "
+		     "the peer's %s in %s (%s)",
+		     self->id, self->subnet_id, self->az, peer->id,
+		     peer->subnet_id, peer->az);
+	else
+		pass("both nodes' interfaces are in %s: secondary IPs can move",
+		     self->subnet_id);
+}
+
+static void
+on_enis(void *arg, const struct ec2_result *res)
+{
+	struct chk *k = arg;
+	const struct config *c = k->cfg;
+	const struct config_node *peer = &c->nodes[c->peer];
+	const struct ec2_eni *self, *p = NULL;
+
+	if (res->rc != 0) {
+		fail(k, api_fix(k, res->code, "DescribeNetworkInterfaces"),
+		     "DescribeNetworkInterfaces: %s: %s", res->code,
+		     res->message);
+		finish(k);
+		return;
+	}
+	self = rnet_pick(res, k->instance,
+			 c->nodes[c->self].network_interface_id);
+	if (self == NULL) {
+		fail(k, "check nodes[].network_interface_id and the instance id",
+		     "DescribeNetworkInterfaces shows no interface of %s",
+		     k->instance);
+		finish(k);
+		return;
+	}
+	util_strlcpy(k->eni, self->id, sizeof(k->eni));
+	pass("this node's interface is %s in %s (%s), primary address %s",
+	     self->id, self->subnet_id, self->az, self->primary_ip);
+	if (peer->instance_id[0] || peer->network_interface_id[0])
+		p = rnet_pick(res, peer->instance_id,
+			      peer->network_interface_id);
+	if (has_type(k, CONFIG_RES_SECONDARY_IP))
+		subnets_line(k, self, p);
+	if (!has_type(k, CONFIG_RES_ROUTE) ||
+	    ec2_describe_source_dest_check(k->ec2, k->eni, on_sdc, k) == NULL)
+		finish(k);
+}
+
+static void
+step_net(struct chk *k)
+{
+	const struct config *c = k->cfg;
+	const char *inst[2] = {k->instance, c->nodes[c->peer].instance_id};
+
+	if (!has_type(k, CONFIG_RES_SECONDARY_IP) &&
+	    !has_type(k, CONFIG_RES_ROUTE)) {
+		finish(k);
+		return;
+	}
+	if (ec2_describe_network_interfaces(k->ec2, inst, 2, NULL, on_enis,
+					    k) == NULL) {
+		fail(k, "see the error above",
+		     "cannot start DescribeNetworkInterfaces");
+		finish(k);
+	}
+}
+
+static void
+on_tables(void *arg, const struct ec2_result *res)
+{
+	struct chk *k = arg;
+	const struct config_resource *r = &k->cfg->resources[k->res];
+
+	if (res->rc != 0)
+		fail(k, api_fix(k, res->code, "DescribeRouteTables"),
+		     "DescribeRouteTables for %s: %s: %s", r->destination,
+		     res->code, res->message);
+	for (size_t i = 0; res->rc == 0 && i < res->ntables; i++) {
+		const struct ec2_route_table *t = &res->tables[i];
+
+		if (!t->has_route)
+			pass("route table %s: no route to %s yet (the first "
+			     "takeover creates it)",
+			     t->id, r->destination);
+		else
+			pass("route table %s: %s -> %s%s", t->id,
+			     r->destination,
+			     t->eni[0] ? t->eni : t->gateway,
+			     strcmp(t->eni, k->eni) == 0 ? " (this node)" : "");
+	}
+	k->res++;
+	step_tables(k);
+}
+
+static void
+step_tables(struct chk *k)
+{
+	const struct config_resource *r;
+	const char *t[CONFIG_ROUTE_TABLES_MAX];
+
+	while (k->res < k->cfg->nresources &&
+	       k->cfg->resources[k->res].type != CONFIG_RES_ROUTE)
+		k->res++;
+	if (k->res == k->cfg->nresources) {
+		finish(k);
+		return;
+	}
+	r = &k->cfg->resources[k->res];
+	for (unsigned i = 0; i < r->nroute_tables; i++)
+		t[i] = r->route_tables[i];
+	if (ec2_describe_route_tables(k->ec2, t, r->nroute_tables,
+				      r->destination, on_tables, k) == NULL) {
+		fail(k, "see the error above",
+		     "cannot start DescribeRouteTables");
+		finish(k);
 	}
 }
 

@@ -14,9 +14,8 @@
 
 /* ---- the interfaces ---- */
 
-/* The configured interface, else the instance's device-index-0 one. */
-static const struct ec2_eni *
-pick(const struct ec2_result *res, const char *instance, const char *eni)
+const struct ec2_eni *
+rnet_pick(const struct ec2_result *res, const char *instance, const char *eni)
 {
 	const struct ec2_eni *best = NULL;
 
@@ -53,7 +52,7 @@ on_enis(void *arg, const struct ec2_result *res)
 		return;
 	}
 	memset(&e, 0, sizeof(e));
-	self = pick(res, ids->self_instance, ids->self_eni);
+	self = rnet_pick(res, ids->self_instance, ids->self_eni);
 	if (self == NULL) {
 		snprintf(why, sizeof(why),
 			 "DescribeNetworkInterfaces shows no interface %s%s",
@@ -68,7 +67,7 @@ on_enis(void *arg, const struct ec2_result *res)
 	util_strlcpy(e.az, self->az, sizeof(e.az));
 	util_strlcpy(e.primary_ip, self->primary_ip, sizeof(e.primary_ip));
 	peer = ids->peer_instance[0] || ids->peer_eni[0]
-		   ? pick(res, ids->peer_instance, ids->peer_eni)
+		   ? rnet_pick(res, ids->peer_instance, ids->peer_eni)
 		   : NULL;
 	if (peer != NULL) {
 		util_strlcpy(e.peer_eni, peer->id, sizeof(e.peer_eni));
@@ -245,6 +244,24 @@ rnet_host_add(struct rnet_host *h, const struct resource_item *it,
 			 "learn it on their next ARP)",
 			 it->name, err);
 	return 0;
+}
+
+void
+rnet_host_check(struct rnet_host *h, const struct resource_item *it,
+		const struct rnet_enis *e)
+{
+	struct hostaddr_where w;
+	char err[300], why[600];
+	int rc = hostaddr_find(h->addr, &w, err, sizeof(err));
+
+	if (rc != 0)
+		return; /* there, or the kernel could not say: nothing to do */
+	log_warn("resource %s: the address is gone from this host (removed "
+		 "by hand?); adding it again",
+		 it->name);
+	h->on = 0;
+	if (rnet_host_add(h, it, e, why, sizeof(why)) == -1)
+		log_err("%s", why);
 }
 
 void

@@ -42,6 +42,11 @@ struct rnet_resolving { /* the caller's, alive while the call is */
 struct ec2_call *rnet_resolve(struct resource_item *it,
 			      struct rnet_resolving *r, rnet_enis_cb cb);
 
+/* In a DescribeNetworkInterfaces answer: the interface eni when given,
+ * else the instance's lowest device index; NULL when neither is there. */
+const struct ec2_eni *rnet_pick(const struct ec2_result *res,
+				const char *instance, const char *eni);
+
 /* Whose: self (by instance or interface), peer, none (both ""), other. */
 enum resource_owner rnet_classify(const struct resource_item *it,
 				  const struct rnet_enis *e,
@@ -86,6 +91,9 @@ struct rnet_host {
 };
 int rnet_host_add(struct rnet_host *h, const struct resource_item *it,
 		  const struct rnet_enis *e, char *why, size_t len);
+/* While ACTIVE and the API says it is ours: put it back if it went. */
+void rnet_host_check(struct rnet_host *h, const struct resource_item *it,
+		     const struct rnet_enis *e);
 void rnet_host_remove(struct rnet_host *h, const struct resource_item *it);
 /* ", on the host (eth0)" or "" */
 void rnet_host_describe(const struct rnet_host *h, char *buf, size_t len);

@@ -296,6 +296,8 @@ on_described(void *arg, const struct ec2_result *res)
 	if (owner == RES_OWNER_SELF)
 		owner_id = it->ids->self_instance[0] ? it->ids->self_instance
 						     : r->enis.eni;
+	if (owner == RES_OWNER_SELF && r->want_host && it->cfg.local_address)
+		rnet_host_check(&r->host, it, &r->enis);
 	resource_item_seen(it, owner, owner_id, "describe");
 	resource_item_done(it, RESOURCE_OP_VERIFY, 0, NULL);
 }

@@ -165,6 +165,8 @@ on_described(void *arg, const struct ec2_result *res)
 		resource_item_done(it, RESOURCE_OP_VERIFY, -1, why);
 		return;
 	}
+	if (owner == RES_OWNER_SELF && s->want_host)
+		rnet_host_check(&s->host, it, &s->enis);
 	resource_item_seen(it, owner,
 			   holder ? (holder->instance_id[0]
 					 ? holder->instance_id

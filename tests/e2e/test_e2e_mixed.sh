@@ -18,11 +18,11 @@ DP_ROUTES=1 dp_start 0
 check "web_service_node_a" web_start a
 check "web_service_node_b" web_start b
 all_on() { # all_on a|b: the EIP, the secondary IP and both routes
-	_i=$IA
-	[ "$1" = b ] && _i=$IB
-	owner_is "$1" && emu_is "secondary('$SECIP')" "$_i" &&
-		emu_is "route('$RTB1', '$OVERLAY/32')" "$_i" &&
-		emu_is "route('$RTB2', '$OVERLAY/32')" "$_i"
+	_who=$IA
+	[ "$1" = b ] && _who=$IB
+	owner_is "$1" && emu_is "secondary('$SECIP')" "$_who" &&
+		emu_is "route('$RTB1', '$OVERLAY/32')" "$_who" &&
+		emu_is "route('$RTB2', '$OVERLAY/32')" "$_who"
 }
 client_all() { # client_all node-a|node-b: every address answers NAME
 	client_sees "$1" "http://$EIP/" &&

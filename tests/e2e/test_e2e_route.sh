@@ -20,10 +20,10 @@ check "web_service_node_a" web_start a
 check "web_service_node_b" web_start b
 URL=http://$OVERLAY/
 route_on() { # route_on a|b: both tables point at the node
-	_i=$IA
-	[ "$1" = b ] && _i=$IB
-	emu_is "route('$RTB1', '$OVERLAY/32')" "$_i" &&
-		emu_is "route('$RTB2', '$OVERLAY/32')" "$_i"
+	_who=$IA
+	[ "$1" = b ] && _who=$IB
+	emu_is "route('$RTB1', '$OVERLAY/32')" "$_who" &&
+		emu_is "route('$RTB2', '$OVERLAY/32')" "$_who"
 }
 
 INTERVAL=100 TIMEOUT=1000 STARTUP=1000 MONITOR=1000 RESOURCES=$ROUTE_RES \

@@ -20,9 +20,9 @@ check "web_service_node_a" web_start a
 check "web_service_node_b" web_start b
 URL=http://$SECIP/
 held_by() { # held_by a|b
-	_i=$IA
-	[ "$1" = b ] && _i=$IB
-	emu_is "secondary('$SECIP')" "$_i"
+	_who=$IA
+	[ "$1" = b ] && _who=$IB
+	emu_is "secondary('$SECIP')" "$_who"
 }
 
 INTERVAL=100 TIMEOUT=1000 STARTUP=1000 MONITOR=1000 RESOURCES=$SECIP_RES \
@@ -47,6 +47,12 @@ check "dump_shows_the_address_and_its_owner" has_line "$st" \
 	"^resource 0 secondary_ip $SECIP: owner self \\($IA\\).*on the host \\(hb0\\)"
 check "selftest_dry_run_allowed" has_line "$st" \
 	'^resource 0 permission: ok: AssignPrivateIpAddresses .*allowed \(DryRun\)'
+
+# --- the address removed by hand on the ACTIVE: the monitor puts it back ---
+ip -n "$NS_A" addr del "$SECIP/24" dev hb0
+check "removed_by_hand_put_back_at_the_next_monitor_run" wait_for 5 host_has a "$SECIP"
+check "removed_by_hand_logged" grep_log "$T/a.log" \
+	"resource $SECIP: the address is gone from this host .*adding it again"
 
 # --- kill -9 of the ACTIVE ------------------------------------------------
 seq=$(emu_seq)

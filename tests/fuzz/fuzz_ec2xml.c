@@ -18,6 +18,50 @@ check_terminated(const char *s, size_t size)
 		__builtin_trap();
 }
 
+/* The network interface and route table answers (ec2_xml_net.c). */
+static void
+fuzz_net(const char *xml, size_t size)
+{
+	static struct ec2_eni enis[3];
+	struct ec2_route_table rt[3];
+	char err[256];
+	size_t n = 0;
+	int v = -1;
+
+	if (ec2_parse_network_interfaces(xml, size, enis, 3, &n, err,
+					 sizeof(err)) == 0) {
+		if (n > 3)
+			__builtin_trap();
+		for (size_t i = 0; i < n; i++) {
+			if (enis[i].nips > EC2_ENI_IPS_MAX || enis[i].id[0] == 0)
+				__builtin_trap();
+			check_terminated(enis[i].id, EC2_ID_MAX);
+			check_terminated(enis[i].subnet_id, EC2_ID_MAX);
+			check_terminated(enis[i].primary_ip, EC2_ID_MAX);
+			for (unsigned j = 0; j < enis[i].nips; j++)
+				check_terminated(enis[i].ips[j], EC2_ID_MAX);
+		}
+	}
+	check_terminated(err, sizeof(err));
+	if (ec2_parse_route_tables(xml, size, "192.168.100.10/32", rt, 3, &n,
+				   err, sizeof(err)) == 0) {
+		if (n > 3)
+			__builtin_trap();
+		for (size_t i = 0; i < n; i++) {
+			check_terminated(rt[i].id, EC2_ID_MAX);
+			check_terminated(rt[i].eni, EC2_ID_MAX);
+			check_terminated(rt[i].state, EC2_STATE_MAX);
+		}
+	}
+	check_terminated(err, sizeof(err));
+	if (ec2_parse_source_dest_check(xml, size, &v, err, sizeof(err)) ==
+		0 &&
+	    v != 0 && v != 1)
+		__builtin_trap();
+	ec2_parse_return(xml, size, "ReplaceRouteResponse", err, sizeof(err));
+	check_terminated(err, sizeof(err));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -63,6 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_terminated(e.request_id, sizeof(e.request_id));
 	}
 	check_terminated(err, sizeof(err));
+	fuzz_net(xml, size);
 	{
 		char *date = malloc(size + 1);
 		int64_t t, off;

@@ -61,6 +61,7 @@ cat >"$TMP/world.json" <<EOF
      "instance_id": "$IA", "association_id": "eipassoc-0first"},
     {"allocation_id": "eipalloc-0def", "public_ip": "52.1.2.4"}
   ],
+  "route_tables": [{"id": "rtb-0e2e0000000000001"}],
   "access_keys": [{"access_key_id": "$KEY", "secret": "$SECRET"}]
 }
 EOF
@@ -178,6 +179,58 @@ if ! awscli ec2 disassociate-address --association-id "$ASSOC" &&
 	pass "disassociate_stale_association_is_not_found"
 else
 	fail "disassociate_stale_association_is_not_found" "$ERR"
+fi
+
+# --- secondary private IPs and routes ----------------------------------------
+
+if awscli ec2 assign-private-ip-addresses --network-interface-id eni-0aaaaaaaaaaaaaaa1 \
+	--private-ip-addresses 10.0.0.60 --allow-reassignment &&
+	awscli ec2 describe-network-interfaces \
+		--filters Name=addresses.private-ip-address,Values=10.0.0.60 &&
+	[ "$(jget "[(n['NetworkInterfaceId'], n['Attachment']['InstanceId'], [p['PrivateIpAddress'] for p in n['PrivateIpAddresses']]) for n in d['NetworkInterfaces']]" <<<"$OUT")" = "[('eni-0aaaaaaaaaaaaaaa1', '$IA', ['10.0.0.20', '10.0.0.60'])]" ]; then
+	pass "assign_private_ip_shows_in_describe_network_interfaces"
+else
+	fail "assign_private_ip_shows_in_describe_network_interfaces" "$OUT" "$ERR"
+fi
+
+if ! awscli ec2 assign-private-ip-addresses --network-interface-id eni-0bbbbbbbbbbbbbbb2 \
+	--private-ip-addresses 10.0.0.60 --allow-reassignment &&
+	grep -q "InvalidParameterValue.*does not fall within the subnet" <<<"$ERR"; then
+	pass "assign_outside_the_subnet_is_InvalidParameterValue"
+else
+	fail "assign_outside_the_subnet_is_InvalidParameterValue" "$OUT" "$ERR"
+fi
+
+if awscli ec2 describe-network-interface-attribute --network-interface-id eni-0aaaaaaaaaaaaaaa1 \
+	--attribute sourceDestCheck &&
+	[ "$(jget "d['SourceDestCheck']['Value']" <<<"$OUT")" = True ]; then
+	pass "source_dest_check_is_on_by_default"
+else
+	fail "source_dest_check_is_on_by_default" "$OUT" "$ERR"
+fi
+
+if ! awscli ec2 replace-route --route-table-id rtb-0e2e0000000000001 \
+	--destination-cidr-block 192.168.100.10/32 --network-interface-id eni-0aaaaaaaaaaaaaaa1 &&
+	grep -q "InvalidParameterValue.*no route defined.*Use CreateRoute" <<<"$ERR" &&
+	awscli ec2 create-route --route-table-id rtb-0e2e0000000000001 \
+		--destination-cidr-block 192.168.100.10/32 --network-interface-id eni-0aaaaaaaaaaaaaaa1 &&
+	awscli ec2 replace-route --route-table-id rtb-0e2e0000000000001 \
+		--destination-cidr-block 192.168.100.10/32 --network-interface-id eni-0bbbbbbbbbbbbbbb2 &&
+	awscli ec2 describe-route-tables --route-table-ids rtb-0e2e0000000000001 &&
+	[ "$(jget "[(r['DestinationCidrBlock'], r.get('InstanceId'), r.get('NetworkInterfaceId')) for r in d['RouteTables'][0]['Routes'] if 'GatewayId' not in r]" <<<"$OUT")" = "[('192.168.100.10/32', '$IB', 'eni-0bbbbbbbbbbbbbbb2')]" ]; then
+	pass "replace_route_needs_create_route_then_moves_the_target"
+else
+	fail "replace_route_needs_create_route_then_moves_the_target" "$OUT" "$ERR"
+fi
+
+if ! awscli ec2 create-route --route-table-id rtb-0e2e0000000000001 \
+	--destination-cidr-block 192.168.100.10/32 --network-interface-id eni-0aaaaaaaaaaaaaaa1 &&
+	grep -q RouteAlreadyExists <<<"$ERR" &&
+	! awscli ec2 describe-route-tables --route-table-ids rtb-0e2e00000000000ff &&
+	grep -q "InvalidRouteTableID.NotFound" <<<"$ERR"; then
+	pass "route_errors_are_awss"
+else
+	fail "route_errors_are_awss" "$OUT" "$ERR"
 fi
 
 if ! awscli ec2 associate-address --allocation-id eipalloc-0nosuch \
