@@ -57,7 +57,8 @@ config_res_check_cidr(struct config_ctx *c, const config_setting_t *at,
 		return config_fail(c, at,
 				   "\"%s\" has host bits set (EC2 stores "
 				   "%s/%u)",
-				   config_shown(v, tmp, sizeof(tmp)), want, len);
+				   config_shown(v, tmp, sizeof(tmp)), want,
+				   len);
 	}
 	return 0;
 }
@@ -80,8 +81,10 @@ config_res_read_route_tables(struct config_ctx *c, const config_setting_t *grp,
 				   config_type_name(s));
 	n = (unsigned)config_setting_length(s);
 	if (n > CONFIG_ROUTE_TABLES_MAX)
-		return config_fail(c, s, "has %u entries; at most %u are "
-				   "supported", n, CONFIG_ROUTE_TABLES_MAX);
+		return config_fail(c, s,
+				   "has %u entries; at most %u are "
+				   "supported",
+				   n, CONFIG_ROUTE_TABLES_MAX);
 	for (unsigned i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
 		char *dst = r->route_tables[i];
@@ -96,8 +99,10 @@ config_res_read_route_tables(struct config_ctx *c, const config_setting_t *grp,
 					   config_shown(dst, tmp, sizeof(tmp)));
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(r->route_tables[j], dst) == 0)
-				return config_fail(c, e, "duplicate route "
-						   "table %s", dst);
+				return config_fail(c, e,
+						   "duplicate route "
+						   "table %s",
+						   dst);
 		r->nroute_tables = i + 1;
 	}
 	return 0;
@@ -116,13 +121,14 @@ config_res_print_route_tables(FILE *out, const struct config_key *k,
 }
 
 int
-config_res_check_secondary_ip(struct config_ctx *c,
-			      const config_setting_t *grp, void *elem)
+config_res_check_secondary_ip(struct config_ctx *c, const config_setting_t *grp,
+			      void *elem)
 {
 	const struct config_resource *r = elem;
 
 	if (r->address[0] == '\0')
-		return config_fail(c, grp, "type \"secondary_ip\" needs an "
+		return config_fail(c, grp,
+				   "type \"secondary_ip\" needs an "
 				   "address (the private IPv4 to float)");
 	return 0;
 }
@@ -136,10 +142,13 @@ config_res_check_route(struct config_ctx *c, const config_setting_t *grp,
 	    config_setting_get_member(grp, "local_address");
 
 	if (r->destination[0] == '\0')
-		return config_fail(c, grp, "type \"route\" needs a destination "
-				   "(a CIDR block such as \"192.168.100.10/32\")");
+		return config_fail(
+		    c, grp,
+		    "type \"route\" needs a destination "
+		    "(a CIDR block such as \"192.168.100.10/32\")");
 	if (r->nroute_tables == 0)
-		return config_fail(c, grp, "type \"route\" needs route_tables "
+		return config_fail(c, grp,
+				   "type \"route\" needs route_tables "
 				   "(a list of \"rtb-...\" ids)");
 	if (r->local_address && strstr(r->destination, "/32") == NULL)
 		return config_fail(c, la ? la : grp,

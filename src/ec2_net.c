@@ -30,8 +30,8 @@ ec2_describe_network_interfaces(struct ec2_ctx *ctx,
 		log_err("describe network interfaces: nothing to ask about");
 		return NULL;
 	}
-	call = ec2_call_new(ctx, EC2_DESCRIBE_NETWORK_INTERFACES, NULL, cb,
-			    arg);
+	call =
+	    ec2_call_new(ctx, EC2_DESCRIBE_NETWORK_INTERFACES, NULL, cb, arg);
 	if (call == NULL)
 		return NULL;
 	ll = (size_t)snprintf(call->label, sizeof(call->label), "interfaces");
@@ -68,8 +68,8 @@ ec2_assign_private_ip(struct ec2_ctx *ctx, const char *eni,
 		log_err("assign private ip: interface and address needed");
 		return NULL;
 	}
-	call = ec2_call_new(ctx, EC2_ASSIGN_PRIVATE_IP_ADDRESSES, NULL, cb,
-			    arg);
+	call =
+	    ec2_call_new(ctx, EC2_ASSIGN_PRIVATE_IP_ADDRESSES, NULL, cb, arg);
 	if (call == NULL)
 		return NULL;
 	snprintf(call->label, sizeof(call->label), "assign %s to %s%s",
@@ -98,8 +98,7 @@ ec2_describe_route_tables(struct ec2_ctx *ctx, const char *const *table_ids,
 	call = ec2_call_new(ctx, EC2_DESCRIBE_ROUTE_TABLES, NULL, cb, arg);
 	if (call == NULL)
 		return NULL;
-	util_strlcpy(call->destination, destination,
-		     sizeof(call->destination));
+	util_strlcpy(call->destination, destination, sizeof(call->destination));
 	ll = (size_t)snprintf(call->label, sizeof(call->label),
 			      "route tables (%s)", destination);
 	for (size_t i = 0; i < n; i++) {
@@ -149,14 +148,14 @@ ec2_describe_source_dest_check(struct ec2_ctx *ctx, const char *eni,
 		log_err("describe interface attribute: interface needed");
 		return NULL;
 	}
-	call = ec2_call_new(ctx, EC2_DESCRIBE_NETWORK_INTERFACE_ATTRIBUTE,
-			    NULL, cb, arg);
+	call = ec2_call_new(ctx, EC2_DESCRIBE_NETWORK_INTERFACE_ATTRIBUTE, NULL,
+			    cb, arg);
 	if (call == NULL)
 		return NULL;
 	/* Not needed to move anything: a refusal is a warning, no more. */
 	call->optional = 1;
-	snprintf(call->label, sizeof(call->label),
-		 "source/dest check of %s", eni);
+	snprintf(call->label, sizeof(call->label), "source/dest check of %s",
+		 eni);
 	ec2_form_add(&call->form, "NetworkInterfaceId", eni);
 	ec2_form_add(&call->form, "Attribute", "sourceDestCheck");
 	return ec2_call_go(call);

@@ -86,8 +86,8 @@ eni_close(void *ud, xml_path path, unsigned depth, const char *text, int tr)
 			return TAKE(e->mac, text, tr);
 		if (strcmp(f, "privateIpAddress") == 0)
 			return TAKE(e->primary_ip, text, tr);
-	} else if (IS(path, depth, "networkInterfaceSet", "item",
-		      "attachment", f)) {
+	} else if (IS(path, depth, "networkInterfaceSet", "item", "attachment",
+		      f)) {
 		if (strcmp(f, "instanceId") == 0)
 			return TAKE(e->instance_id, text, tr);
 		if (strcmp(f, "deviceIndex") == 0) {
@@ -100,27 +100,30 @@ eni_close(void *ud, xml_path path, unsigned depth, const char *text, int tr)
 		}
 	} else if (IS(path, depth, "networkInterfaceSet", "item",
 		      "privateIpAddressesSet", "item", "privateIpAddress")) {
+		char *slot;
+
 		if (e->nips >= EC2_ENI_IPS_MAX)
 			return "more private addresses than expected";
-		return TAKE(e->ips[e->nips++], text, tr);
+		slot = e->ips[e->nips];
+		e->nips++;
+		return take(slot, EC2_ID_MAX, text, tr);
 	}
 	return NULL;
 }
 
 int
-ec2_parse_network_interfaces(const char *xml, size_t len,
-			     struct ec2_eni *out, size_t max, size_t *n,
-			     char *err, size_t errlen)
+ec2_parse_network_interfaces(const char *xml, size_t len, struct ec2_eni *out,
+			     size_t max, size_t *n, char *err, size_t errlen)
 {
 	struct eni_px x = {.out = out, .max = out ? max : 0};
-	struct ec2_xml_walk w = {.ud = &x, .open = eni_open,
-				 .close = eni_close};
+	struct ec2_xml_walk w = {
+	    .ud = &x, .open = eni_open, .close = eni_close};
 
 	*n = 0;
-	if (ec2_xml_walk(xml, len, "DescribeNetworkInterfacesResponse", &w,
-			 err, errlen) == -1)
+	if (ec2_xml_walk(xml, len, "DescribeNetworkInterfacesResponse", &w, err,
+			 errlen) == -1)
 		return -1;
-	for (size_t i = 0; i < x.n; i++)
+	for (size_t i = 0; out != NULL && i < x.n; i++)
 		if (out[i].id[0] == '\0') {
 			snprintf(err, errlen, "an interface without an id");
 			return -1;
@@ -225,7 +228,7 @@ ec2_parse_route_tables(const char *xml, size_t len, const char *destination,
 	if (ec2_xml_walk(xml, len, "DescribeRouteTablesResponse", &w, err,
 			 errlen) == 0) {
 		rc = 0;
-		for (size_t i = 0; i < x->n && rc == 0; i++)
+		for (size_t i = 0; out != NULL && i < x->n && rc == 0; i++)
 			if (out[i].id[0] == '\0') {
 				snprintf(err, errlen,
 					 "a route table without an id");
@@ -247,8 +250,7 @@ struct value_px {
 };
 
 static const char *
-value_close(void *ud, xml_path path, unsigned depth, const char *text,
-	    int tr)
+value_close(void *ud, xml_path path, unsigned depth, const char *text, int tr)
 {
 	struct value_px *x = ud;
 	int hit = x->b ? IS(path, depth, x->a, x->b) : IS(path, depth, x->a);
@@ -273,15 +275,16 @@ bool_at(const char *xml, size_t len, const char *root, const char *a,
 		return 1;
 	if (strcmp(x.value, "false") == 0)
 		return 0;
-	snprintf(err, errlen, x.seen ? "<%s> is neither true nor false"
-				     : "no <%s> in answer",
+	snprintf(err, errlen,
+		 x.seen ? "<%s> is neither true nor false"
+			: "no <%s> in answer",
 		 b ? b : a);
 	return -1;
 }
 
 int
-ec2_parse_source_dest_check(const char *xml, size_t len, int *value,
-			    char *err, size_t errlen)
+ec2_parse_source_dest_check(const char *xml, size_t len, int *value, char *err,
+			    size_t errlen)
 {
 	int v = bool_at(xml, len, "DescribeNetworkInterfaceAttributeResponse",
 			"sourceDestCheck", "value", err, errlen);

@@ -195,8 +195,8 @@ change(struct nl *n, int type, int flags, int ifindex, struct in_addr a,
 	if (type == RTM_NEWADDR)
 		mnl_attr_put_u32(nlh, IFA_ADDRESS, a.s_addr);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
-	snprintf(what, sizeof(what), "%s %s", type == RTM_NEWADDR ? "adding"
-					     : "removing", ip);
+	snprintf(what, sizeof(what), "%s %s",
+		 type == RTM_NEWADDR ? "adding" : "removing", ip);
 	return nl_talk(n, nlh, NULL, NULL, what, err, len);
 }
 
@@ -285,8 +285,8 @@ hostaddr_garp(int ifindex, struct in_addr a, char *err, size_t len)
 	memcpy(p.spa, &a.s_addr, 4);
 	memcpy(p.tpa, &a.s_addr, 4);
 	memset(to.sll_addr, 0xff, ETH_ALEN);
-	if (sendto(fd, &p, sizeof(p), 0, (struct sockaddr *)&to,
-		   sizeof(to)) != (ssize_t)sizeof(p)) {
+	if (sendto(fd, &p, sizeof(p), 0, (struct sockaddr *)&to, sizeof(to)) !=
+	    (ssize_t)sizeof(p)) {
 		snprintf(err, len, "gratuitous ARP on %s: %s", ifr.ifr_name,
 			 strerror(errno));
 		goto out;

@@ -22,8 +22,8 @@ struct hostaddr_where {
 int hostaddr_find(struct in_addr a, struct hostaddr_where *out, char *err,
 		  size_t len);
 /* Add a/prefixlen to ifindex; already there is success. */
-int hostaddr_add(int ifindex, struct in_addr a, unsigned prefixlen,
-		 char *err, size_t len);
+int hostaddr_add(int ifindex, struct in_addr a, unsigned prefixlen, char *err,
+		 size_t len);
 /* Remove a from every interface holding it: how many, or -1 (err). */
 int hostaddr_remove(struct in_addr a, char *err, size_t len);
 /* One gratuitous ARP request for a on ifindex (needs CAP_NET_RAW). */

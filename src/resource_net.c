@@ -87,8 +87,8 @@ rnet_resolve(struct resource_item *it, struct rnet_resolving *r,
 
 	r->it = it;
 	r->cb = cb;
-	return ec2_describe_network_interfaces(it->ec2, inst, 2, NULL,
-					       on_enis, r);
+	return ec2_describe_network_interfaces(it->ec2, inst, 2, NULL, on_enis,
+					       r);
 }
 
 enum resource_owner
@@ -238,8 +238,8 @@ rnet_host_add(struct rnet_host *h, const struct resource_item *it,
 			   w.ifname);
 	h->on = 1;
 	util_strlcpy(h->ifname, w.ifname, sizeof(h->ifname));
-	if (h->garp && hostaddr_garp(w.ifindex, h->addr, err, sizeof(err)) ==
-			   -1)
+	if (h->garp &&
+	    hostaddr_garp(w.ifindex, h->addr, err, sizeof(err)) == -1)
 		log_warn("resource %s: %s (the address is up; neighbours "
 			 "learn it on their next ARP)",
 			 it->name, err);

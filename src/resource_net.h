@@ -86,7 +86,7 @@ struct rnet_host {
 	struct in_addr addr;
 	unsigned prefixlen; /* 0: the interface's own */
 	int garp;
-	int on;		    /* we put it there and have not removed it */
+	int on; /* we put it there and have not removed it */
 	char ifname[IF_NAMESIZE];
 };
 int rnet_host_add(struct rnet_host *h, const struct resource_item *it,

@@ -145,7 +145,8 @@ on_sdc(void *arg, const struct ec2_result *res)
 			 r->enis.eni);
 	else
 		log_info("resource %s: %s has its source/destination check "
-			 "disabled", it->name, r->enis.eni);
+			 "disabled",
+			 it->name, r->enis.eni);
 }
 
 static void
@@ -167,8 +168,8 @@ on_tables_checked(void *arg, const struct ec2_result *res)
 		 r->enis.eni, it->cfg.nroute_tables,
 		 it->cfg.nroute_tables == 1 ? "" : "s");
 	ec2_cancel(r->sdc);
-	r->sdc = ec2_describe_source_dest_check(it->ec2, r->enis.eni, on_sdc,
-						it);
+	r->sdc =
+	    ec2_describe_source_dest_check(it->ec2, r->enis.eni, on_sdc, it);
 	if (r->want_host)
 		host_now(it);
 	resource_item_done(it, RESOURCE_OP_PREPARE, 0, NULL);
@@ -186,10 +187,9 @@ resolved(struct resource_item *it, const struct rnet_enis *e, const char *why)
 		return;
 	}
 	r->enis = *e;
-	r->prep = ec2_describe_route_tables(it->ec2, tables(it, t),
-					    it->cfg.nroute_tables,
-					    it->cfg.destination,
-					    on_tables_checked, it);
+	r->prep = ec2_describe_route_tables(
+	    it->ec2, tables(it, t), it->cfg.nroute_tables, it->cfg.destination,
+	    on_tables_checked, it);
 	if (r->prep == NULL)
 		resource_item_done(it, RESOURCE_OP_PREPARE, -1,
 				   "cannot start DescribeRouteTables");
@@ -230,9 +230,10 @@ table_owner(const struct resource_item *it, const struct route *r,
 		*shown = "no route";
 		return RES_OWNER_NONE;
 	}
-	*shown = t->eni[0] ? t->eni : t->instance_id[0] ? t->instance_id
-			 : t->gateway[0]		 ? t->gateway
-							 : "another target";
+	*shown = t->eni[0]	     ? t->eni
+		 : t->instance_id[0] ? t->instance_id
+		 : t->gateway[0]     ? t->gateway
+				     : "another target";
 	if (t->eni[0] == '\0' && t->instance_id[0] == '\0')
 		return RES_OWNER_OTHER;
 	return rnet_classify(it, &r->enis, t->instance_id, t->eni);
@@ -263,8 +264,8 @@ on_described(void *arg, const struct ec2_result *res)
 		const char *sh;
 
 		for (size_t j = 0; j < res->ntables && t == NULL; j++)
-			if (strcmp(res->tables[j].id, it->cfg.route_tables[i]) ==
-			    0)
+			if (strcmp(res->tables[j].id,
+				   it->cfg.route_tables[i]) == 0)
 				t = &res->tables[j];
 		if (t == NULL) {
 			snprintf(why, sizeof(why),
@@ -284,8 +285,8 @@ on_described(void *arg, const struct ec2_result *res)
 						     : t->gateway;
 		}
 	}
-	switch (rnet_claim_judge(&r->claim, it, owner, shown, why,
-				 sizeof(why))) {
+	switch (
+	    rnet_claim_judge(&r->claim, it, owner, shown, why, sizeof(why))) {
 	case 0:
 		return;
 	case -1:
@@ -310,10 +311,9 @@ verify_one(struct resource_item *it)
 
 	ec2_cancel(r->desc);
 	loop_defer_cancel(&r->claim.again);
-	r->desc = ec2_describe_route_tables(it->ec2, tables(it, t),
-					    it->cfg.nroute_tables,
-					    it->cfg.destination, on_described,
-					    it);
+	r->desc = ec2_describe_route_tables(
+	    it->ec2, tables(it, t), it->cfg.nroute_tables, it->cfg.destination,
+	    on_described, it);
 	if (r->desc == NULL) {
 		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL,
 				   "describe failed");
@@ -338,10 +338,10 @@ write_table(struct resource_item *it, unsigned i, int create)
 {
 	struct route *r = it->priv;
 	struct ec2_route_args a = {
-		.table_id = it->cfg.route_tables[i],
-		.destination = it->cfg.destination,
-		.eni = r->enis.eni,
-		.create = create,
+	    .table_id = it->cfg.route_tables[i],
+	    .destination = it->cfg.destination,
+	    .eni = r->enis.eni,
+	    .create = create,
 	};
 
 	return ec2_replace_route(it->ec2, &a, on_written, &r->wctx[i]);
@@ -358,9 +358,9 @@ all_written(struct resource_item *it)
 		return;
 	}
 	rnet_claim_written(&r->claim, r->enis.eni);
-	resource_item_seen(it, RES_OWNER_SELF, it->ids->self_instance[0]
-						   ? it->ids->self_instance
-						   : r->enis.eni,
+	resource_item_seen(it, RES_OWNER_SELF,
+			   it->ids->self_instance[0] ? it->ids->self_instance
+						     : r->enis.eni,
 			   "replace route");
 	if (it->cfg.local_address &&
 	    rnet_host_add(&r->host, it, &r->enis, why, sizeof(why)) == -1) {
@@ -437,8 +437,10 @@ route_acquire(struct resource_item *it)
 		r->write[i] = write_table(it, i, 0);
 		if (r->write[i] == NULL) {
 			cancel_writes(r);
-			snprintf(why, sizeof(why), "%s: cannot start "
-				 "ReplaceRoute", it->name);
+			snprintf(why, sizeof(why),
+				 "%s: cannot start "
+				 "ReplaceRoute",
+				 it->name);
 			resource_item_done(it, RESOURCE_OP_ACQUIRE, -1, why);
 			return;
 		}
@@ -463,8 +465,7 @@ on_dry_run(void *arg, const struct ec2_result *res)
 	    no_such_route(res) && dry_run(it, 1) == 0)
 		return;
 	if (res->rc == 0) {
-		snprintf(text, sizeof(text),
-			 "%s in %s to %s allowed (DryRun)",
+		snprintf(text, sizeof(text), "%s in %s to %s allowed (DryRun)",
 			 ec2_action_name(res->action), it->cfg.route_tables[0],
 			 r->enis.eni);
 		resource_item_selftest_done(it, 1, text);
@@ -484,11 +485,11 @@ dry_run(struct resource_item *it, int create)
 {
 	struct route *r = it->priv;
 	struct ec2_route_args a = {
-		.table_id = it->cfg.route_tables[0],
-		.destination = it->cfg.destination,
-		.eni = r->enis.eni,
-		.create = create,
-		.dry_run = 1,
+	    .table_id = it->cfg.route_tables[0],
+	    .destination = it->cfg.destination,
+	    .eni = r->enis.eni,
+	    .create = create,
+	    .dry_run = 1,
 	};
 
 	r->dry = ec2_replace_route(it->ec2, &a, on_dry_run, it);
@@ -539,16 +540,16 @@ route_needs_net_admin(const struct config_resource *c)
 }
 
 const struct resource_driver resource_route_driver = {
-	.type = "route",
-	.needs_aws = 1,
-	.init = route_init,
-	.fini = route_fini,
-	.prepare = route_prepare,
-	.verify = route_verify,
-	.acquire = route_acquire,
-	.cancel = route_cancel,
-	.selftest = route_selftest,
-	.describe = route_describe,
-	.host = route_host,
-	.needs_net_admin = route_needs_net_admin,
+    .type = "route",
+    .needs_aws = 1,
+    .init = route_init,
+    .fini = route_fini,
+    .prepare = route_prepare,
+    .verify = route_verify,
+    .acquire = route_acquire,
+    .cancel = route_cancel,
+    .selftest = route_selftest,
+    .describe = route_describe,
+    .host = route_host,
+    .needs_net_admin = route_needs_net_admin,
 };

@@ -21,7 +21,8 @@ struct secip {
 	struct rnet_claim claim;
 	struct ec2_call *prep, *desc, *assign, *dry;
 	struct rnet_resolving resolving;
-	int want_host; /* ACTIVE: on the host as soon as the interface is known */
+	int want_host; /* ACTIVE: on the host as soon as the interface is known
+			*/
 };
 
 static void on_reread(void *arg);
@@ -167,12 +168,11 @@ on_described(void *arg, const struct ec2_result *res)
 	}
 	if (owner == RES_OWNER_SELF && s->want_host)
 		rnet_host_check(&s->host, it, &s->enis);
-	resource_item_seen(it, owner,
-			   holder ? (holder->instance_id[0]
-					 ? holder->instance_id
-					 : holder->id)
-				  : NULL,
-			   "describe");
+	resource_item_seen(
+	    it, owner,
+	    holder ? (holder->instance_id[0] ? holder->instance_id : holder->id)
+		   : NULL,
+	    "describe");
 	resource_item_done(it, RESOURCE_OP_VERIFY, 0, NULL);
 }
 
@@ -183,9 +183,8 @@ verify_one(struct resource_item *it)
 
 	ec2_cancel(s->desc);
 	loop_defer_cancel(&s->claim.again);
-	s->desc = ec2_describe_network_interfaces(it->ec2, NULL, 0,
-						  it->cfg.address,
-						  on_described, it);
+	s->desc = ec2_describe_network_interfaces(
+	    it->ec2, NULL, 0, it->cfg.address, on_described, it);
 	if (s->desc == NULL) {
 		resource_item_seen(it, RES_OWNER_UNKNOWN, NULL,
 				   "describe failed");
@@ -224,9 +223,9 @@ on_assigned(void *arg, const struct ec2_result *res)
 	/* The commit: from now on, reads showing another interface are
 	 * stale until one shows ours. */
 	rnet_claim_written(&s->claim, s->enis.eni);
-	resource_item_seen(it, RES_OWNER_SELF, it->ids->self_instance[0]
-						   ? it->ids->self_instance
-						   : s->enis.eni,
+	resource_item_seen(it, RES_OWNER_SELF,
+			   it->ids->self_instance[0] ? it->ids->self_instance
+						     : s->enis.eni,
 			   "assign");
 	if (rnet_host_add(&s->host, it, &s->enis, why, sizeof(why)) == -1) {
 		resource_item_done(it, RESOURCE_OP_ACQUIRE, -1, why);
@@ -249,8 +248,8 @@ secip_acquire(struct resource_item *it)
 		resource_item_done(it, RESOURCE_OP_ACQUIRE, -1, why);
 		return;
 	}
-	s->assign = ec2_assign_private_ip(it->ec2, s->enis.eni,
-					  it->cfg.address, 0, on_assigned, it);
+	s->assign = ec2_assign_private_ip(it->ec2, s->enis.eni, it->cfg.address,
+					  0, on_assigned, it);
 	if (s->assign == NULL) {
 		snprintf(why, sizeof(why), "assign %s: cannot start", it->name);
 		resource_item_done(it, RESOURCE_OP_ACQUIRE, -1, why);
@@ -288,8 +287,8 @@ secip_selftest(struct resource_item *it)
 
 	if (s->dry != NULL || !s->enis.known || it->ec2 == NULL)
 		return;
-	s->dry = ec2_assign_private_ip(it->ec2, s->enis.eni, it->cfg.address,
-				       1, on_dry_run, it);
+	s->dry = ec2_assign_private_ip(it->ec2, s->enis.eni, it->cfg.address, 1,
+				       on_dry_run, it);
 }
 
 static void
@@ -323,16 +322,16 @@ secip_needs_net_admin(const struct config_resource *r)
 }
 
 const struct resource_driver resource_secip_driver = {
-	.type = "secondary_ip",
-	.needs_aws = 1,
-	.init = secip_init,
-	.fini = secip_fini,
-	.prepare = secip_prepare,
-	.verify = secip_verify,
-	.acquire = secip_acquire,
-	.cancel = secip_cancel,
-	.selftest = secip_selftest,
-	.describe = secip_describe,
-	.host = secip_host,
-	.needs_net_admin = secip_needs_net_admin,
+    .type = "secondary_ip",
+    .needs_aws = 1,
+    .init = secip_init,
+    .fini = secip_fini,
+    .prepare = secip_prepare,
+    .verify = secip_verify,
+    .acquire = secip_acquire,
+    .cancel = secip_cancel,
+    .selftest = secip_selftest,
+    .describe = secip_describe,
+    .host = secip_host,
+    .needs_net_admin = secip_needs_net_admin,
 };

@@ -57,8 +57,8 @@ test_enis(void)
 	size_t n = 9;
 
 	TEST("interfaces_parser_takes_ids_subnet_attachment_and_every_ip");
-	CHECK(ec2_parse_network_interfaces(enis_xml, strlen(enis_xml), e, 2,
-					   &n, err, sizeof(err)) == 0);
+	CHECK(ec2_parse_network_interfaces(enis_xml, strlen(enis_xml), e, 2, &n,
+					   err, sizeof(err)) == 0);
 	CHECK(n == 2);
 	CHECK(strcmp(e[0].id, "eni-0aaaaaaaaaaaaaaa1") == 0);
 	CHECK(strcmp(e[0].subnet_id, "subnet-0e2e0000000000001") == 0);
@@ -73,8 +73,8 @@ test_enis(void)
 	CHECK(e[1].nips == 0);
 
 	TEST("interfaces_parser_refuses_more_than_room_and_an_error_document");
-	CHECK(ec2_parse_network_interfaces(enis_xml, strlen(enis_xml), e, 1,
-					   &n, err, sizeof(err)) == -1);
+	CHECK(ec2_parse_network_interfaces(enis_xml, strlen(enis_xml), e, 1, &n,
+					   err, sizeof(err)) == -1);
 	CHECK(n == 0);
 	snprintf(doc, sizeof(doc),
 		 "<Response><Errors><Error><Code>UnauthorizedOperation</Code>"
@@ -84,25 +84,28 @@ test_enis(void)
 	CHECK(strstr(err, "UnauthorizedOperation") != NULL);
 
 	TEST("interfaces_parser_refuses_a_bad_device_index_and_long_ids");
-	snprintf(doc, sizeof(doc),
-		 "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item>"
-		 "<networkInterfaceId>eni-1</networkInterfaceId><attachment>"
-		 "<deviceIndex>x</deviceIndex></attachment></item>"
-		 "</networkInterfaceSet></DescribeNetworkInterfacesResponse>");
+	snprintf(
+	    doc, sizeof(doc),
+	    "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item>"
+	    "<networkInterfaceId>eni-1</networkInterfaceId><attachment>"
+	    "<deviceIndex>x</deviceIndex></attachment></item>"
+	    "</networkInterfaceSet></DescribeNetworkInterfacesResponse>");
 	CHECK(ec2_parse_network_interfaces(doc, strlen(doc), e, 2, &n, err,
 					   sizeof(err)) == -1);
-	snprintf(doc, sizeof(doc),
-		 "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item>"
-		 "<networkInterfaceId>eni-%0100d</networkInterfaceId></item>"
-		 "</networkInterfaceSet></DescribeNetworkInterfacesResponse>",
-		 1);
+	snprintf(
+	    doc, sizeof(doc),
+	    "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item>"
+	    "<networkInterfaceId>eni-%0100d</networkInterfaceId></item>"
+	    "</networkInterfaceSet></DescribeNetworkInterfacesResponse>",
+	    1);
 	CHECK(ec2_parse_network_interfaces(doc, strlen(doc), e, 2, &n, err,
 					   sizeof(err)) == -1);
 	CHECK(strstr(err, "too long") != NULL);
-	snprintf(doc, sizeof(doc),
-		 "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item>"
-		 "<subnetId>subnet-1</subnetId></item></networkInterfaceSet>"
-		 "</DescribeNetworkInterfacesResponse>");
+	snprintf(
+	    doc, sizeof(doc),
+	    "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item>"
+	    "<subnetId>subnet-1</subnetId></item></networkInterfaceSet>"
+	    "</DescribeNetworkInterfacesResponse>");
 	CHECK(ec2_parse_network_interfaces(doc, strlen(doc), e, 2, &n, err,
 					   sizeof(err)) == -1);
 }

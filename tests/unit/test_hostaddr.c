@@ -46,11 +46,13 @@ main(void)
 	int lo;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "skipped: needs root for a network namespace\n");
+		fprintf(stderr,
+			"skipped: needs root for a network namespace\n");
 		return 77;
 	}
 	if (unshare(CLONE_NEWNET) == -1) {
-		fprintf(stderr, "skipped: cannot unshare the network namespace\n");
+		fprintf(stderr,
+			"skipped: cannot unshare the network namespace\n");
 		return 77;
 	}
 	lo = 1; /* the loopback of a new namespace */
