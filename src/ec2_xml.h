@@ -111,7 +111,7 @@ int ec2_parse_route_tables(const char *xml, size_t len,
 /* DescribeNetworkInterfaceAttribute's sourceDestCheck: *value 1 or 0. */
 int ec2_parse_source_dest_check(const char *xml, size_t len, int *value,
 				char *err, size_t errlen);
-/* The writes that answer <return>true</return> under root. */
+/* The writes' answers: root, and <return> true when present. */
 int ec2_parse_return(const char *xml, size_t len, const char *root,
 		     char *err, size_t errlen);
 

@@ -261,10 +261,10 @@ value_close(void *ud, xml_path path, unsigned depth, const char *text, int tr)
 	return TAKE(x->value, text, tr);
 }
 
-/* 1 "true", 0 "false", -1 (err) when absent or neither. */
+/* 1 "true", 0 "false", absent (when that is allowed), -1 (err). */
 static int
 bool_at(const char *xml, size_t len, const char *root, const char *a,
-	const char *b, char *err, size_t errlen)
+	const char *b, int absent, char *err, size_t errlen)
 {
 	struct value_px x = {.a = a, .b = b};
 	struct ec2_xml_walk w = {.ud = &x, .close = value_close};
@@ -275,6 +275,8 @@ bool_at(const char *xml, size_t len, const char *root, const char *a,
 		return 1;
 	if (strcmp(x.value, "false") == 0)
 		return 0;
+	if (!x.seen && absent != -1)
+		return absent;
 	snprintf(err, errlen,
 		 x.seen ? "<%s> is neither true nor false"
 			: "no <%s> in answer",
@@ -287,7 +289,7 @@ ec2_parse_source_dest_check(const char *xml, size_t len, int *value, char *err,
 			    size_t errlen)
 {
 	int v = bool_at(xml, len, "DescribeNetworkInterfaceAttributeResponse",
-			"sourceDestCheck", "value", err, errlen);
+			"sourceDestCheck", "value", -1, err, errlen);
 
 	if (v == -1)
 		return -1;
@@ -299,7 +301,12 @@ int
 ec2_parse_return(const char *xml, size_t len, const char *root, char *err,
 		 size_t errlen)
 {
-	int v = bool_at(xml, len, root, "return", NULL, err, errlen);
+	/*
+	 * The 200 under the right root is the success; <return> is in
+	 * ReplaceRoute's and CreateRoute's answers, not in every
+	 * AssignPrivateIpAddresses one. Present, it must say true.
+	 */
+	int v = bool_at(xml, len, root, "return", NULL, 1, err, errlen);
 
 	if (v == 0)
 		snprintf(err, errlen, "<return>false</return>");

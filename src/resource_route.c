@@ -370,13 +370,18 @@ all_written(struct resource_item *it)
 	resource_item_done(it, RESOURCE_OP_ACQUIRE, 0, NULL);
 }
 
-/* ReplaceRoute on a table without the route: AWS answers this. */
+/*
+ * ReplaceRoute on a table without the route: AWS answers
+ * InvalidParameterValue ("There is no route defined for ... Use
+ * CreateRoute instead."), the error reference names InvalidRoute.NotFound.
+ * Either is worth one CreateRoute: if the value was bad for another
+ * reason, CreateRoute says so itself.
+ */
 static int
 no_such_route(const struct ec2_result *res)
 {
 	return strcmp(res->code, "InvalidRoute.NotFound") == 0 ||
-	       (strcmp(res->code, "InvalidParameterValue") == 0 &&
-		strstr(res->message, "no route") != NULL);
+	       strcmp(res->code, "InvalidParameterValue") == 0;
 }
 
 static void

@@ -21,8 +21,11 @@ struct secip {
 	struct rnet_claim claim;
 	struct ec2_call *prep, *desc, *assign, *dry;
 	struct rnet_resolving resolving;
-	int want_host; /* ACTIVE: on the host as soon as the interface is known
-			*/
+	struct ec2_call *recheck; /* the peer's subnet, once it is known */
+	struct rnet_resolving rechecking;
+	int peer_checked;
+	/* ACTIVE: on the host as soon as the interface is known */
+	int want_host;
 };
 
 static void on_reread(void *arg);
@@ -50,7 +53,8 @@ secip_cancel(struct resource_item *it)
 	ec2_cancel(s->prep);
 	ec2_cancel(s->desc);
 	ec2_cancel(s->assign);
-	s->prep = s->desc = s->assign = NULL;
+	ec2_cancel(s->recheck);
+	s->prep = s->desc = s->assign = s->recheck = NULL;
 	rnet_claim_cancel(&s->claim);
 }
 
@@ -77,6 +81,46 @@ host_now(struct resource_item *it)
 
 /* ---- prepare: this node's interface, and the subnet rule ---- */
 
+/* Said once the peer's interface is known (at start, or when the peer's
+ * instance id arrives with its heartbeats: see verify_one). */
+static void
+subnet_rule(struct resource_item *it)
+{
+	struct secip *s = it->priv;
+	const struct rnet_enis *e = &s->enis;
+
+	if (e->peer_subnet[0] == '\0') {
+		log_info("resource %s: the peer's interface is not known yet; "
+			 "its subnet is checked once it is",
+			 it->name);
+		return;
+	}
+	s->peer_checked = 1;
+	if (strcmp(e->peer_subnet, e->subnet) != 0)
+		log_warn("resource %s: this node's %s is in %s (%s), the "
+			 "peer's %s in %s (%s): a secondary private IP cannot "
+			 "move between subnets; put both nodes in one subnet, "
+			 "or float a route (type = \"route\") instead",
+			 it->name, e->eni, e->subnet, e->az, e->peer_eni,
+			 e->peer_subnet, e->peer_az);
+}
+
+static void
+rechecked(struct resource_item *it, const struct rnet_enis *e,
+	  const char *why)
+{
+	struct secip *s = it->priv;
+
+	s->recheck = NULL;
+	if (e == NULL || e->peer_subnet[0] == '\0')
+		return; /* asked again at the next verify */
+	util_strlcpy(s->enis.peer_eni, e->peer_eni, sizeof(s->enis.peer_eni));
+	util_strlcpy(s->enis.peer_subnet, e->peer_subnet,
+		     sizeof(s->enis.peer_subnet));
+	util_strlcpy(s->enis.peer_az, e->peer_az, sizeof(s->enis.peer_az));
+	subnet_rule(it);
+}
+
 static void
 resolved(struct resource_item *it, const struct rnet_enis *e, const char *why)
 {
@@ -88,17 +132,7 @@ resolved(struct resource_item *it, const struct rnet_enis *e, const char *why)
 		return;
 	}
 	s->enis = *e;
-	if (e->peer_subnet[0] && strcmp(e->peer_subnet, e->subnet) != 0)
-		log_warn("resource %s: this node's %s is in %s (%s), the "
-			 "peer's %s in %s (%s): a secondary private IP cannot "
-			 "move between subnets; put both nodes in one subnet, "
-			 "or float a route (type = \"route\") instead",
-			 it->name, e->eni, e->subnet, e->az, e->peer_eni,
-			 e->peer_subnet, e->peer_az);
-	else if (e->peer_subnet[0] == '\0')
-		log_info("resource %s: the peer's interface is not known yet; "
-			 "its subnet is not checked",
-			 it->name);
+	subnet_rule(it);
 	log_info("resource %s floats to %s (%s)", it->name, e->eni, e->subnet);
 	if (s->want_host)
 		host_now(it);
@@ -183,6 +217,9 @@ verify_one(struct resource_item *it)
 
 	ec2_cancel(s->desc);
 	loop_defer_cancel(&s->claim.again);
+	if (!s->peer_checked && s->enis.known && s->recheck == NULL &&
+	    it->ids->peer_instance[0] != '\0')
+		s->recheck = rnet_resolve(it, &s->rechecking, rechecked);
 	s->desc = ec2_describe_network_interfaces(
 	    it->ec2, NULL, 0, it->cfg.address, on_described, it);
 	if (s->desc == NULL) {

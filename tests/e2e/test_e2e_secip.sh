@@ -5,7 +5,8 @@
 # gratuitous ARP), IMDS local-ipv4s following, and a client's TCP
 # connection reaching whichever node holds it. Cold start, kill -9, no
 # failback, SIGTERM hand-over, partition and heal, a read lag after the
-# write; then nodes in two subnets: a clear warning at start-up.
+# write, the address removed by hand; then nodes in two subnets: a clear
+# warning as soon as the peer's interface is known.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/e2e/netns.sh"
 . "$top_srcdir/tests/e2e/dataplane.sh"
@@ -117,9 +118,12 @@ kill "$EMU_PID" 2>/dev/null
 wait "$EMU_PID" 2>/dev/null
 private_world split 2>/dev/null
 emu_start none
-INTERVAL=100 TIMEOUT=1000 STARTUP=1000 RESOURCES=$SECIP_RES CRED_MODE=static \
+# Instance ids from IMDS and the heartbeats: node-a learns the peer's
+# instance only from node-b's heartbeats, and checks the subnets then.
+INTERVAL=100 TIMEOUT=1000 STARTUP=1000 RESOURCES=$SECIP_RES \
 	write_conf "$T/split.conf"
 run_node a "$T/split.conf"
+run_node b "$T/split.conf"
 check "two_subnets_clear_warning" wait_for 10 grep -q -E \
 	"resource $SECIP: this node's $ENI_A is in $SUBNET \\(${REGION}a\\), the peer's $ENI_B in $SUBNET_B \\(${REGION}b\\): a secondary private IP cannot move between subnets" "$T/a.log"
 

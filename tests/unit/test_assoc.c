@@ -193,9 +193,34 @@ test_describe_says_what_is_ours(void)
 	CHECK(buf[0] == '\0');
 }
 
+static void
+test_reread_backs_off_then_gives_up_after_60_s(void)
+{
+	struct assoc_reread r = {0};
+	uint64_t wait, now = 1000, waits[4];
+	int rc = 0, n = 0;
+
+	TEST("reread_waits_1_2_4_then_8_s_and_stops_after_60_s");
+	for (int i = 0; i < 4; i++) {
+		CHECK(assoc_reread_next(&r, now, &waits[i]) == 0);
+		now += waits[i];
+	}
+	CHECK(waits[0] == 1000 && waits[1] == 2000 && waits[2] == 4000 &&
+	      waits[3] == 8000);
+	while ((rc = assoc_reread_next(&r, now, &wait)) == 0 && n++ < 20)
+		now += wait;
+	CHECK(rc == -1);
+	CHECK(now - 1000 <= 60000);
+	/* reset by the refusal: a new question starts at 1 s */
+	CHECK(assoc_reread_next(&r, now, &wait) == 0 && wait == 1000);
+	assoc_reread_reset(&r);
+	CHECK(r.n == 0);
+}
+
 int
 main(void)
 {
+	test_reread_backs_off_then_gives_up_after_60_s();
 	test_read_of_an_association_known_before_the_write_is_stale();
 	test_no_association_while_the_write_settles_is_stale();
 	test_unknown_association_while_settling_is_stale();

@@ -164,6 +164,12 @@ test_values(void)
 				 "</ReplaceRouteResponse>";
 	static const char no[] = "<CreateRouteResponse><return>false</return>"
 				 "</CreateRouteResponse>";
+	static const char bare[] =
+	    "<AssignPrivateIpAddressesResponse " NS "><requestId>1</requestId>"
+	    "<networkInterfaceId>eni-1</networkInterfaceId>"
+	    "<assignedPrivateIpAddressesSet><item><privateIpAddress>10.0.0.5"
+	    "</privateIpAddress></item></assignedPrivateIpAddressesSet>"
+	    "</AssignPrivateIpAddressesResponse>";
 	char err[256];
 	int v = -1;
 
@@ -175,7 +181,9 @@ test_values(void)
 					  sizeof(err)) == -1);
 	CHECK(strstr(err, "neither true nor false") != NULL);
 
-	TEST("return_parser_needs_true_under_the_expected_root");
+	TEST("return_parser_needs_the_root_and_true_when_present");
+	CHECK(ec2_parse_return(bare, strlen(bare), "AssignPrivateIpAddressesResponse",
+			       err, sizeof(err)) == 0);
 	CHECK(ec2_parse_return(ok, strlen(ok), "ReplaceRouteResponse", err,
 			       sizeof(err)) == 0);
 	CHECK(ec2_parse_return(ok, strlen(ok), "CreateRouteResponse", err,
