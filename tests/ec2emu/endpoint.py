@@ -110,6 +110,7 @@ class Ec2Handler(BaseHandler):
             "fault": None,
             "request_id": rid,
         }
+        self.call_rec = rec
         try:
             self._ec2(rec, path, query, rid)
         except DropConnection as d:
@@ -117,9 +118,7 @@ class Ec2Handler(BaseHandler):
             rec["error_code"] = "(no answer)"
             raise d
         finally:
-            rec["latency_ms"] = round(
-                (time.monotonic() - t0) * 1000, 3)
-            emu.calls.add(rec)
+            self.log_call_now() # no answer sent: logged now
             log("ec2 %s %s %s -> %s %s key=%s inst=%s sig=%s%s %.1fms",
                 rec["client"], self.command, rec["action"],
                 rec["status"], rec["error_code"] or "",

@@ -78,9 +78,22 @@ class BaseHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 raise ValueError("body too large")
 
+    # The request's call record (set by the handler): it goes into the
+    # call log before the answer leaves, so a client that reads
+    # /_emu/calls right after its answer always finds its call there.
+    call_rec = None
+
+    def log_call_now(self):
+        rec, self.call_rec = self.call_rec, None
+        if rec is not None:
+            rec["latency_ms"] = round(
+                (time.monotonic() - rec["mono"]) * 1000, 3)
+            self.emu.calls.add(rec)
+
     def send_body(self, status, body, ctype, extra=None):
         if isinstance(body, str):
             body = body.encode("utf-8")
+        self.log_call_now()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))

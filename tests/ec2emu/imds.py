@@ -48,6 +48,7 @@ class ImdsHandler(BaseHandler):
             "error_code": None,
             "fault": None,
         }
+        self.call_rec = rec
         try:
             self.read_body()
             self._serve(rec, path)
@@ -68,9 +69,7 @@ class ImdsHandler(BaseHandler):
             except OSError:
                 pass
         finally:
-            rec["latency_ms"] = round(
-                (time.monotonic() - t0) * 1000, 3)
-            self.emu.calls.add(rec)
+            self.log_call_now() # no answer sent: logged now
             log("imds %s %s %s inst=%s -> %s%s %.1fms", rec["client"],
                 self.command, path, rec["instance"], rec["status"],
                 " fault=" + rec["fault"] if rec["fault"] else "",
