@@ -50,6 +50,7 @@ resources_swap(struct daemon *d, struct resource_setup *rs)
 	if (peer[0] != '\0')
 		resource_setup_peer_instance(rs, peer);
 	resource_setup_role(rs, elect_role(&d->el) == ELECT_ACTIVE);
+	resource_setup_hand_over(old, rs);
 	resource_setup_free(old);
 	d->res = rs;
 	resource_setup_start(rs);

@@ -136,6 +136,35 @@ resource_host_capable(const struct config *cfg, char *err, size_t len)
 	return 1;
 }
 
+/* The same resource in both configurations (type and what moves). */
+static int
+same_resource(const struct config_resource *a, const struct config_resource *b)
+{
+	return a->type == b->type &&
+	       strcmp(a->allocation_id, b->allocation_id) == 0 &&
+	       strcmp(a->public_ip, b->public_ip) == 0 &&
+	       strcmp(a->address, b->address) == 0 &&
+	       strcmp(a->destination, b->destination) == 0 &&
+	       a->local_address == b->local_address;
+}
+
+void
+resource_host_drop_removed(struct resource_set *set, const struct config *next)
+{
+	for (unsigned i = 0; i < set->n; i++) {
+		struct resource_item *it = &set->items[i];
+		unsigned j;
+
+		if (it->drv->host == NULL)
+			continue;
+		for (j = 0; j < next->nresources; j++)
+			if (same_resource(&it->cfg, &next->resources[j]))
+				break;
+		if (j == next->nresources)
+			it->drv->host(it, 0);
+	}
+}
+
 void
 resource_host(struct resource_set *set, int active)
 {

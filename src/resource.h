@@ -117,6 +117,9 @@ void resource_cancel(struct resource_set *set);
  * address goes on the host), 0 otherwise (it comes off). Synchronous.
  */
 void resource_host(struct resource_set *set, int active);
+/* A reload dropped resources: take theirs off the host (not the others'). */
+void resource_host_drop_removed(struct resource_set *set,
+				const struct config *next);
 
 /* One resource as the status snapshot shows it. */
 struct resource_info {

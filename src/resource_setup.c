@@ -295,6 +295,14 @@ resource_setup_role(struct resource_setup *rs, int active)
 }
 
 void
+resource_setup_hand_over(struct resource_setup *rs,
+			 const struct resource_setup *next)
+{
+	if (rs->res != NULL)
+		resource_host_drop_removed(rs->res, next->cfg);
+}
+
+void
 resource_setup_cancel(struct resource_setup *rs)
 {
 	rs->pending_acquire = 0;

@@ -51,6 +51,12 @@ void resource_setup_check_holder(struct resource_setup *rs);
  * ACTIVE, 0 otherwise; kept and applied to a group built later.
  */
 void resource_setup_role(struct resource_setup *rs, int active);
+/*
+ * A reload replaces rs by next: addresses rs put on the host for resources
+ * next no longer has come off now (next puts its own on by itself).
+ */
+void resource_setup_hand_over(struct resource_setup *rs,
+			      const struct resource_setup *next);
 /* Drop a waiting or running acquisition and any request in flight. */
 void resource_setup_cancel(struct resource_setup *rs);
 

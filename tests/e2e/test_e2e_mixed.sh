@@ -77,5 +77,15 @@ run_node a "$T/e2e.conf"
 check "restarted_node_a_standby" wait_state a STANDBY 15
 only_b() { host_only b "$SECIP" && host_only b "$OVERLAY"; }
 check "restarted_node_a_holds_no_address" wait_for 5 only_b
+
+# --- a reload drops the secondary IP: it leaves the host, the rest stays ---
+INTERVAL=100 TIMEOUT=1000 STARTUP=1000 MONITOR=1000 \
+	RESOURCES="$_eip, $ROUTE_RES" write_conf "$T/e2e.conf"
+kill -HUP "$(pid_of b)"
+check "reload_logged" wait_for 5 grep -q 'reloaded .*resource layer rebuilt' "$T/b.log"
+check "reload_takes_the_dropped_address_off_the_host" wait_for 5 \
+	sh -c "! ip -n $NS_B -4 addr show | grep -q 'inet $SECIP/'"
+check "reload_keeps_the_overlay_address" host_has b "$OVERLAY"
+check "reload_node_b_still_active" stays_state b ACTIVE 2
 check "every_ec2_request_validly_signed" emu_all_signed
 finish
