@@ -123,7 +123,7 @@ void resource_host_drop_removed(struct resource_set *set,
 
 /* One resource as the status snapshot shows it. */
 struct resource_info {
-	const char *type;	   /* "eip", "file" */
+	const char *type;	   /* the driver's: "eip", "secondary_ip", ... */
 	const char *id;		   /* allocation id, public IP or path */
 	enum resource_owner owner; /* last verified (or acquired) */
 	const char *owner_id;	   /* instance or node it was seen on */

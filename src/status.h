@@ -28,7 +28,7 @@ struct status_link {
 
 struct status_resource {
 	char id[CONFIG_ID_MAX];
-	const char *type;	      /* "eip", "file" */
+	const char *type;	      /* "eip", "secondary_ip", "route", "file" */
 	const char *owner;	      /* resource_owner_name() */
 	char owner_id[CONFIG_ID_MAX]; /* instance (or node) it was seen on */
 	uint64_t verified_at_ms;      /* wall clock; 0 = never */
