@@ -116,6 +116,19 @@ resource_type_needs_aws(enum config_resource_type type)
 }
 
 int
+resource_needs_interface(const struct config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nresources; i++) {
+		const struct resource_driver *drv =
+		    driver_for(cfg->resources[i].type);
+
+		if (drv != NULL && drv->needs_interface)
+			return 1;
+	}
+	return 0;
+}
+
+int
 resource_host_capable(const struct config *cfg, char *err, size_t len)
 {
 	for (unsigned i = 0; i < cfg->nresources; i++) {
@@ -224,7 +237,7 @@ free_items(struct resource_set *set)
 
 static void
 take_ids(struct resource_set *set, const struct config *cfg,
-	 const char *self_instance)
+	 const char *self_instance, const char *primary_eni)
 {
 	struct resource_ids *ids = &set->ids;
 
@@ -244,6 +257,8 @@ take_ids(struct resource_set *set, const struct config *cfg,
 	}
 	util_strlcpy(ids->self_instance, self_instance ? self_instance : "",
 		     sizeof(ids->self_instance));
+	util_strlcpy(ids->primary_eni, primary_eni ? primary_eni : "",
+		     sizeof(ids->primary_eni));
 }
 
 struct resource_set *
@@ -260,7 +275,7 @@ resource_new(const struct resource_env *env)
 	/* A denied DescribeInstanceStatus: said once every 10 minutes. */
 	set->holder_log.interval_ms = 600000;
 	set->holder_log.burst = 1;
-	take_ids(set, cfg, env->self_instance);
+	take_ids(set, cfg, env->self_instance, env->primary_eni);
 	loop_defer_init(&set->ops[RESOURCE_OP_PREPARE].defer, env->loop,
 			on_defer_prepare, set);
 	loop_defer_init(&set->ops[RESOURCE_OP_VERIFY].defer, env->loop,
@@ -297,8 +312,10 @@ resource_new(const struct resource_env *env)
 	if (set->ec2 == NULL)
 		goto fail;
 	for (unsigned i = 0; i < set->n; i++)
-		if (set->items[i].drv->needs_aws)
+		if (set->items[i].drv->needs_aws) {
 			set->items[i].ec2 = set->ec2;
+			set->items[i].imds = env->imds;
+		}
 	return set;
 fail:
 	free_items(set);

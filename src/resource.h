@@ -17,6 +17,7 @@
 struct ev_loop;
 struct http_ctx;
 struct creds_ctx;
+struct imds_ctx;
 struct config;
 struct resource_set;
 struct ec2_ctx;
@@ -43,15 +44,21 @@ int resource_type_needs_aws(enum config_resource_type type);
  * CAP_NET_ADMIN; 1 otherwise.
  */
 int resource_host_capable(const struct config *cfg, char *err, size_t len);
+/* 1 when a configured resource moves to this node's network interface
+ * (secondary_ip, route): the set-up then asks IMDS which it is. */
+int resource_needs_interface(const struct config *cfg);
+
 
 struct resource_env {
 	struct ev_loop *loop;
 	struct http_ctx *http;	 /* NULL when only file resources exist */
 	struct creds_ctx *creds; /* likewise */
+	struct imds_ctx *imds;	 /* likewise (NULL: drivers do without) */
 	const struct config *cfg;
 	const char *region;	    /* resolved (config or IMDS) */
 	const char *endpoint;	    /* resolved EC2 endpoint URL */
 	const char *self_instance;  /* this node's instance id */
+	const char *primary_eni;    /* its primary interface (IMDS) or "" */
 };
 
 struct resource_set *resource_new(const struct resource_env *env);

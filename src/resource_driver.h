@@ -25,6 +25,7 @@ struct resource_ids {
 	char peer_instance[CONFIG_ID_MAX];
 	char self_eni[CONFIG_ID_MAX];
 	char peer_eni[CONFIG_ID_MAX];
+	char primary_eni[CONFIG_ID_MAX]; /* IMDS's, when self_eni is "" */
 };
 
 /* One configured resource. The group owns it; the driver keeps priv. */
@@ -34,6 +35,7 @@ struct resource_item {
 	struct config_resource cfg;
 	const struct resource_ids *ids;
 	struct ec2_ctx *ec2; /* NULL unless drv->needs_aws */
+	struct imds_ctx *imds; /* likewise; NULL when there is none */
 	struct ev_loop *loop; /* the group's, for a driver's own timers */
 	char name[CONFIG_PATH_MAX]; /* for logs and the dump */
 	void *priv;
@@ -73,6 +75,7 @@ enum resource_op {
 struct resource_driver {
 	const char *type; /* the configuration's type name */
 	int needs_aws;	  /* the EC2 client, this instance's identity */
+	int needs_interface; /* this node's network interface (IMDS first) */
 	/* NULL members are "nothing to do". */
 	/* Fill it->name, allocate it->priv; -1 only when out of memory. */
 	int (*init)(struct resource_item *it);

@@ -52,7 +52,10 @@ on_enis(void *arg, const struct ec2_result *res)
 		return;
 	}
 	memset(&e, 0, sizeof(e));
-	self = rnet_pick(res, ids->self_instance, ids->self_eni);
+	self = rnet_pick(res, ids->self_instance,
+			 ids->self_eni[0] ? ids->self_eni : ids->primary_eni);
+	if (self == NULL && ids->self_eni[0] == '\0') /* IMDS's not listed */
+		self = rnet_pick(res, ids->self_instance, "");
 	if (self == NULL) {
 		snprintf(why, sizeof(why),
 			 "DescribeNetworkInterfaces shows no interface %s%s",
@@ -66,6 +69,7 @@ on_enis(void *arg, const struct ec2_result *res)
 	util_strlcpy(e.subnet, self->subnet_id, sizeof(e.subnet));
 	util_strlcpy(e.az, self->az, sizeof(e.az));
 	util_strlcpy(e.primary_ip, self->primary_ip, sizeof(e.primary_ip));
+	util_strlcpy(e.mac, self->mac, sizeof(e.mac));
 	peer = ids->peer_instance[0] || ids->peer_eni[0]
 		   ? rnet_pick(res, ids->peer_instance, ids->peer_eni)
 		   : NULL;

@@ -23,6 +23,7 @@ struct rnet_enis {
 	char subnet[EC2_ID_MAX];
 	char az[EC2_ID_MAX];
 	char primary_ip[EC2_ID_MAX]; /* finds the interface on the host */
+	char mac[EC2_ID_MAX];	     /* its IMDS directory */
 	char peer_eni[EC2_ID_MAX];   /* "" while unknown */
 	char peer_subnet[EC2_ID_MAX];
 	char peer_az[EC2_ID_MAX];

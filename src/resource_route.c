@@ -547,6 +547,7 @@ route_needs_net_admin(const struct config_resource *c)
 const struct resource_driver resource_route_driver = {
     .type = "route",
     .needs_aws = 1,
+    .needs_interface = 1,
     .init = route_init,
     .fini = route_fini,
     .prepare = route_prepare,

@@ -6,6 +6,7 @@
  * gratuitous ARP). A secondary IP belongs to one subnet: only nodes in the
  * same subnet can float it (start-up warns when they are not).
  */
+#include "imds.h"
 #include "log.h"
 #include "resource_net.h"
 #include "util.h"
@@ -26,9 +27,20 @@ struct secip {
 	int peer_checked;
 	/* ACTIVE: on the host as soon as the interface is known */
 	int want_host;
+	/* After an assignment: IMDS local-ipv4s shows when the remap is done */
+	struct imds_req *remap;
+	struct loop_defer remap_again;
+	uint64_t remap_from; /* monotonic ms of the assignment's answer */
+	uint64_t remap_ms;   /* how long it took, once seen (0: not yet) */
+	int remap_seen;
 };
 
+/* How long IMDS local-ipv4s is watched after an assignment, and how often. */
+#define REMAP_WATCH_MS 30000u
+#define REMAP_POLL_MS 1000u
+
 static void on_reread(void *arg);
+static void remap_poll(void *arg);
 
 static int
 secip_init(struct resource_item *it)
@@ -41,6 +53,7 @@ secip_init(struct resource_item *it)
 	inet_pton(AF_INET, it->cfg.address, &s->host.addr);
 	s->host.garp = 1;
 	rnet_claim_init(&s->claim, it, on_reread);
+	loop_defer_init(&s->remap_again, it->loop, remap_poll, it);
 	it->priv = s;
 	return 0;
 }
@@ -65,6 +78,8 @@ secip_fini(struct resource_item *it)
 
 	secip_cancel(it);
 	ec2_cancel(s->dry);
+	imds_cancel(s->remap);
+	loop_defer_cancel(&s->remap_again);
 	free(s);
 	it->priv = NULL;
 }
@@ -239,6 +254,70 @@ secip_verify(struct resource_item *const *items, unsigned n)
 
 /* ---- acquire ---- */
 
+/*
+ * AssignPrivateIpAddresses answers before the remap is done; the
+ * instance's IMDS local-ipv4s lists the address once it is. Watched for
+ * the log and the dump only: the answer is the commit, as for an EIP.
+ */
+static void
+on_local_ipv4s(void *arg, const char *body, size_t len, const char *err)
+{
+	struct resource_item *it = arg;
+	struct secip *s = it->priv;
+	size_t n = strlen(it->cfg.address);
+	uint64_t now = util_now_ms();
+
+	s->remap = NULL;
+	for (size_t i = 0; body != NULL && i + n <= len; i++)
+		if ((i == 0 || body[i - 1] == '\n') &&
+		    memcmp(body + i, it->cfg.address, n) == 0 &&
+		    (i + n == len || body[i + n] == '\n' ||
+		     body[i + n] == '\r')) {
+			s->remap_seen = 1;
+			s->remap_ms = now - s->remap_from;
+			log_info("resource %s: IMDS local-ipv4s lists it %llu ms "
+				 "after the assignment (the remap is complete)",
+				 it->name, (unsigned long long)s->remap_ms);
+			return;
+		}
+	if (now - s->remap_from + REMAP_POLL_MS > REMAP_WATCH_MS) {
+		log_warn("resource %s: IMDS local-ipv4s still does not list it "
+			 "%u s after the assignment%s%s",
+			 it->name, REMAP_WATCH_MS / 1000,
+			 err ? ": " : "", err ? err : "");
+		return;
+	}
+	loop_defer_after(&s->remap_again, REMAP_POLL_MS);
+}
+
+static void
+remap_poll(void *arg)
+{
+	struct resource_item *it = arg;
+	struct secip *s = it->priv;
+	char path[160];
+
+	snprintf(path, sizeof(path),
+		 "/latest/meta-data/network/interfaces/macs/%s/local-ipv4s",
+		 s->enis.mac);
+	s->remap = imds_get(it->imds, path, on_local_ipv4s, it);
+}
+
+static void
+remap_watch(struct resource_item *it)
+{
+	struct secip *s = it->priv;
+
+	imds_cancel(s->remap);
+	s->remap = NULL;
+	loop_defer_cancel(&s->remap_again);
+	s->remap_seen = 0;
+	s->remap_ms = 0;
+	s->remap_from = util_now_ms();
+	if (it->imds != NULL && !imds_disabled(it->imds) && s->enis.mac[0])
+		remap_poll(it);
+}
+
 static void
 on_assigned(void *arg, const struct ec2_result *res)
 {
@@ -260,6 +339,7 @@ on_assigned(void *arg, const struct ec2_result *res)
 	/* The commit: from now on, reads showing another interface are
 	 * stale until one shows ours. */
 	rnet_claim_written(&s->claim, s->enis.eni);
+	remap_watch(it);
 	resource_item_seen(it, RES_OWNER_SELF,
 			   it->ids->self_instance[0] ? it->ids->self_instance
 						     : s->enis.eni,
@@ -346,9 +426,16 @@ secip_describe(const struct resource_item *it, char *buf, size_t len)
 	const struct secip *s = it->priv;
 	char claim[160], host[64];
 
+	char remap[64] = "";
+
 	rnet_claim_describe(&s->claim, claim, sizeof(claim));
 	rnet_host_describe(&s->host, host, sizeof(host));
-	snprintf(buf, len, "%s%s%s", claim, host,
+	if (s->remap_seen)
+		snprintf(remap, sizeof(remap), ", remap seen in IMDS after "
+			 "%llu ms", (unsigned long long)s->remap_ms);
+	else if (s->remap != NULL || loop_defer_pending(&s->remap_again))
+		snprintf(remap, sizeof(remap), ", remap not in IMDS yet");
+	snprintf(buf, len, "%s%s%s%s", claim, host, remap,
 		 s->assign ? ", assign in flight" : "");
 }
 
@@ -361,6 +448,7 @@ secip_needs_net_admin(const struct config_resource *r)
 const struct resource_driver resource_secip_driver = {
     .type = "secondary_ip",
     .needs_aws = 1,
+    .needs_interface = 1,
     .init = secip_init,
     .fini = secip_fini,
     .prepare = secip_prepare,

@@ -52,6 +52,10 @@ struct resource_setup {
 	char region[CONFIG_NAME_MAX];
 	char endpoint[CONFIG_PATH_MAX];
 	char az[CONFIG_NAME_MAX];
+	/* This instance's primary interface from IMDS (private addresses) */
+	char primary_eni[CONFIG_ID_MAX];
+	int eni_asked;
+	struct imds_req *eni_req;
 
 	int pending_verify, pending_acquire;
 	int active; /* the role, for the drivers' host side */
@@ -110,10 +114,12 @@ prepare(struct resource_setup *rs)
 		.loop = rs->loop,
 		.http = rs->http,
 		.creds = rs->creds,
+		.imds = rs->imds,
 		.cfg = rs->cfg,
 		.region = rs->region,
 		.endpoint = rs->endpoint,
 		.self_instance = rs->self_instance,
+		.primary_eni = rs->primary_eni,
 	};
 
 	if (rs->res == NULL) {
@@ -150,6 +156,105 @@ on_identity(void *arg, const struct imds_identity *id, const char *err)
 	step(rs);
 }
 
+/*
+ * The instance's primary interface, for the private-address types: IMDS
+ * mac, then network/interfaces/macs/<mac>/interface-id. Not having it is
+ * no failure: DescribeNetworkInterfaces then names the interface with the
+ * lowest device index.
+ */
+static void
+eni_done(struct resource_setup *rs, const char *eni, const char *err)
+{
+	rs->eni_req = NULL;
+	rs->eni_asked = 1;
+	if (eni != NULL) {
+		util_strlcpy(rs->primary_eni, eni, sizeof(rs->primary_eni));
+		log_info("IMDS: primary network interface %s", eni);
+	} else {
+		log_info("IMDS: no primary network interface id (%s); "
+			 "DescribeNetworkInterfaces names it",
+			 err);
+	}
+	step(rs);
+}
+
+/* A MAC or an interface id as IMDS gives it, trimmed; 0 when well formed. */
+static int
+imds_token(const char *body, size_t len, char *out, size_t size,
+	   const char *prefix)
+{
+	size_t p = strlen(prefix), i;
+
+	while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r' ||
+			   body[len - 1] == ' '))
+		len--;
+	if (len < p + 1 || len >= size || strncmp(body, prefix, p) != 0)
+		return -1;
+	for (i = p; i < len; i++)
+		if (!((body[i] >= '0' && body[i] <= '9') ||
+		      (body[i] >= 'a' && body[i] <= 'f') ||
+		      (p == 0 && body[i] == ':')))
+			return -1;
+	memcpy(out, body, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static void
+on_eni(void *arg, const char *body, size_t len, const char *err)
+{
+	struct resource_setup *rs = arg;
+	char eni[CONFIG_ID_MAX];
+
+	if (body != NULL &&
+	    imds_token(body, len, eni, sizeof(eni), "eni-") == -1)
+		err = "a malformed interface-id";
+	eni_done(rs, body != NULL && err == NULL ? eni : NULL, err);
+}
+
+static void
+on_mac(void *arg, const char *body, size_t len, const char *err)
+{
+	struct resource_setup *rs = arg;
+	char mac[32], path[128];
+
+	rs->eni_req = NULL;
+	if (body == NULL) {
+		eni_done(rs, NULL, err);
+		return;
+	}
+	if (imds_token(body, len, mac, sizeof(mac), "") == -1) {
+		eni_done(rs, NULL, "a malformed mac");
+		return;
+	}
+	snprintf(path, sizeof(path),
+		 "/latest/meta-data/network/interfaces/macs/%s/interface-id",
+		 mac);
+	rs->eni_req = imds_get(rs->imds, path, on_eni, rs);
+	if (rs->eni_req == NULL)
+		eni_done(rs, NULL, "could not start the request");
+}
+
+/* Whether to ask IMDS for the interface first (and start doing so). */
+static int
+asking_eni(struct resource_setup *rs)
+{
+	const struct config *c = rs->cfg;
+
+	if (rs->eni_asked || rs->eni_req != NULL)
+		return rs->eni_req != NULL;
+	if (!resource_needs_interface(c) ||
+	    c->nodes[c->self].network_interface_id[0] != '\0' ||
+	    imds_disabled(rs->imds)) {
+		rs->eni_asked = 1;
+		return 0;
+	}
+	rs->eni_req = imds_get(rs->imds, "/latest/meta-data/mac", on_mac, rs);
+	if (rs->eni_req == NULL)
+		rs->eni_asked = 1;
+	return rs->eni_req != NULL;
+}
+
 /* The next thing missing: identity and region, the endpoint, preparation. */
 static void
 step(void *arg)
@@ -171,6 +276,8 @@ step(void *arg)
 	if (rs->endpoint[0] == '\0')
 		ec2_default_endpoint(rs->region, rs->endpoint,
 				     sizeof(rs->endpoint));
+	if (asking_eni(rs))
+		return;
 	prepare(rs);
 }
 
@@ -235,6 +342,7 @@ resource_setup_free(struct resource_setup *rs)
 	loop_defer_cancel(&rs->retry);
 	resource_free(rs->res);
 	imds_cancel(rs->imds_req);
+	imds_cancel(rs->eni_req);
 	if (rs->creds)
 		creds_free(rs->creds);
 	if (rs->imds)

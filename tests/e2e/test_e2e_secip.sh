@@ -55,14 +55,20 @@ check "removed_by_hand_put_back_at_the_next_monitor_run" wait_for 5 host_has a "
 check "removed_by_hand_logged" grep_log "$T/a.log" \
 	"resource $SECIP: the address is gone from this host .*adding it again"
 
-# --- kill -9 of the ACTIVE ------------------------------------------------
+# --- kill -9 of the ACTIVE (the remap completes 1.5 s after the call) -----
+emu post /_emu/set '{"remap_ms": 1500}' >/dev/null
 seq=$(emu_seq)
 stop_node a KILL
 check "kill9_node_b_takes_over" wait_state b ACTIVE 10
 check "kill9_assigned_to_node_b" wait_for 5 held_by b
 check "kill9_client_reaches_node_b" wait_for 5 client_sees node-b "$URL"
 check "kill9_address_on_node_b" host_has b "$SECIP"
-check "kill9_imds_local_ipv4s_on_node_b" imds_has b "$SECIP"
+check "kill9_imds_local_ipv4s_on_node_b" wait_for 5 imds_has b "$SECIP"
+check "kill9_remap_completion_seen_in_imds" wait_for 5 grep -q -E \
+	"resource $SECIP: IMDS local-ipv4s lists it (1[4-9]|[2-9])[0-9]{2,} ms after the assignment" "$T/b.log"
+check "kill9_dump_shows_the_remap" has_line "$(dump_state b)" \
+	"^resource 0 secondary_ip .*remap seen in IMDS after [0-9]+ ms"
+emu post /_emu/set '{"remap_ms": 0}' >/dev/null
 check "kill9_one_write" [ "$(writes_since "$seq")" -eq 1 ]
 
 # --- the old ACTIVE restarted: its stale address goes, no failback --------

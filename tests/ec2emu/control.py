@@ -127,6 +127,7 @@ class ControlApi:
             "private_ip": self._set_private_ip,
             "route": self._set_route,
             "source_dest_check": self._set_source_dest_check,
+            "remap_ms": self._set_remap,
         }
         unknown = set(data) - set(handlers)
         if unknown:
@@ -290,6 +291,9 @@ class ControlApi:
         target = {"eni": inst.eni_id} if inst else \
             {"gateway": spec["gateway"]} if spec.get("gateway") else None
         w.net.set_route(t, spec["destination"], target)
+
+    def _set_remap(self, w, v):
+        w.net.remap_ms = self._num(v, "remap_ms", 0)
 
     @staticmethod
     def _set_source_dest_check(w, v):

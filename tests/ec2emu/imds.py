@@ -221,7 +221,7 @@ class ImdsHandler(BaseHandler):
                 "device-number": "0",
                 "interface-id": inst.eni_id,
                 # Follows AssignPrivateIpAddresses as it completes.
-                "local-ipv4s": "\n".join(w.net.ips_of(inst)),
+                "local-ipv4s": "\n".join(w.net.ips_of(inst, imds=True)),
                 "mac": inst.mac(),
                 "subnet-id": inst.subnet_id,
             }}}},

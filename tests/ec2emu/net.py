@@ -36,15 +36,19 @@ class Lagged:
 
     def view(self, world, empty=None):
         """The value as a read sees it now (see World.read_view)."""
-        if not world.read_lag_ms and not world.empty_read_ms:
+        return self.view_lagged(world.read_lag_ms, world.empty_read_ms,
+                                empty)
+
+    def view_lagged(self, lag_ms, empty_ms=0, empty=None):
+        if not lag_ms and not empty_ms:
             return self.value
-        at = time.monotonic() - world.read_lag_ms / 1000.0
+        at = time.monotonic() - lag_ms / 1000.0
         changed, val = self.history[0]
         for t, v in self.history[1:]:
             if t > at:
                 break
             changed, val = t, v
-        if at - changed < world.empty_read_ms / 1000.0:
+        if at - changed < empty_ms / 1000.0:
             return empty
         return val
 
@@ -86,6 +90,9 @@ class NetWorld:
 
     def __init__(self, spec, world):
         self.world = world
+        # AssignPrivateIpAddresses is asynchronous: IMDS local-ipv4s
+        # shows a remap remap_ms after the call (POST /_emu/set).
+        self.remap_ms = 0
         self.vpc_id = spec.get("vpc_id", "vpc-0e2e0000000000001")
         self.vpc_cidr = spec.get("vpc_cidr", "10.0.0.0/8")
         self.subnets = {}
@@ -122,10 +129,13 @@ class NetWorld:
 
     # -- truth (for the data plane, IMDS and the control API) --
 
-    def ips_of(self, inst, view=False):
+    def ips_of(self, inst, view=False, imds=False):
+        """The instance's addresses: now, as a read sees them (view), or
+        as its IMDS does (after remap_ms)."""
         ips = [inst.private_ip]
         for ip, owner in self.secondary.items():
-            v = owner.view(self.world) if view else owner.value
+            v = owner.view(self.world) if view else \
+                owner.view_lagged(self.remap_ms) if imds else owner.value
             if v == inst.eni_id:
                 ips.append(ip)
         return ips
@@ -145,6 +155,7 @@ class NetWorld:
             } for t in self.tables.values()],
             "subnets": {sid: {"cidr": str(s["cidr"]), "az": s["az"]}
                         for sid, s in self.subnets.items()},
+            "remap_ms": self.remap_ms,
         }
 
     # -- changes (the API and the control endpoint) --
