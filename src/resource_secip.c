@@ -414,8 +414,13 @@ secip_host(struct resource_item *it, int active)
 	struct secip *s = it->priv;
 
 	s->want_host = active;
-	if (!active)
+	if (!active) {
+		/* Not ours any more: its remap is none of our business. */
+		imds_cancel(s->remap);
+		s->remap = NULL;
+		loop_defer_cancel(&s->remap_again);
 		rnet_host_remove(&s->host, it);
+	}
 	else if (s->enis.known)
 		host_now(it);
 }
