@@ -43,6 +43,7 @@ check "cold_start_on_the_subnets_interface" \
 check "cold_start_imds_local_ipv4s_follow" imds_has a "$SECIP"
 check "cold_start_client_reaches_node_a" wait_for 5 client_sees node-a "$URL"
 check "same_subnet_no_warning" sh -c "! grep -q 'cannot move between subnets' '$T/a.log'"
+check "interface_from_imds" grep_log "$T/a.log" "IMDS: primary network interface $ENI_A"
 st=$(dump_state a)
 check "dump_shows_the_address_and_its_owner" has_line "$st" \
 	"^resource 0 secondary_ip $SECIP: owner self \\($IA\\).*on the host \\(hb0\\)"
