@@ -156,12 +156,17 @@ holders_of(struct nl *n, struct in_addr a, struct holders *h, char *err,
 	return nl_talk(n, nlh, on_addr, h, "listing addresses", err, len);
 }
 
-int
-hostaddr_find(struct in_addr a, struct hostaddr_where *out, char *err,
-	      size_t len)
+/*
+ * One netlink session: open, op, close. Every public call below is one,
+ * and each opens its own socket (they are rare: a role change, a monitor
+ * run).
+ */
+typedef int (*nl_op)(struct nl *n, void *arg, char *err, size_t len);
+
+static int
+nl_session(nl_op op, void *arg, char *err, size_t len)
 {
 	struct nl *n = calloc(1, sizeof(*n));
-	struct holders h;
 	int rc = -1;
 
 	if (n == NULL) {
@@ -169,15 +174,40 @@ hostaddr_find(struct in_addr a, struct hostaddr_where *out, char *err,
 		return -1;
 	}
 	if (nl_open(n, err, len) == 0) {
-		if (holders_of(n, a, &h, err, len) == 0) {
-			rc = h.n > 0;
-			if (h.n > 0)
-				*out = h.at[0];
-		}
+		rc = op(n, arg, err, len);
 		mnl_socket_close(n->sk);
 	}
 	free(n);
 	return rc;
+}
+
+struct addr_arg {
+	struct in_addr a;
+	struct hostaddr_where *out;
+	int ifindex;
+	unsigned prefixlen;
+};
+
+static int
+find_op(struct nl *n, void *arg, char *err, size_t len)
+{
+	struct addr_arg *x = arg;
+	struct holders h;
+
+	if (holders_of(n, x->a, &h, err, len) == -1)
+		return -1;
+	if (h.n > 0)
+		*x->out = h.at[0];
+	return h.n > 0;
+}
+
+int
+hostaddr_find(struct in_addr a, struct hostaddr_where *out, char *err,
+	      size_t len)
+{
+	struct addr_arg x = {.a = a, .out = out};
+
+	return nl_session(find_op, &x, err, len);
 }
 
 static int
@@ -200,50 +230,46 @@ change(struct nl *n, int type, int flags, int ifindex, struct in_addr a,
 	return nl_talk(n, nlh, NULL, NULL, what, err, len);
 }
 
+static int
+add_op(struct nl *n, void *arg, char *err, size_t len)
+{
+	struct addr_arg *x = arg;
+
+	return change(n, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, x->ifindex,
+		      x->a, x->prefixlen, err, len);
+}
+
 int
 hostaddr_add(int ifindex, struct in_addr a, unsigned prefixlen, char *err,
 	     size_t len)
 {
-	struct nl *n = calloc(1, sizeof(*n));
-	int rc = -1;
+	struct addr_arg x = {
+	    .a = a, .ifindex = ifindex, .prefixlen = prefixlen};
 
-	if (n == NULL) {
-		snprintf(err, len, "out of memory");
+	return nl_session(add_op, &x, err, len);
+}
+
+static int
+remove_op(struct nl *n, void *arg, char *err, size_t len)
+{
+	struct addr_arg *x = arg;
+	struct holders h;
+
+	if (holders_of(n, x->a, &h, err, len) == -1)
 		return -1;
-	}
-	if (nl_open(n, err, len) == 0) {
-		rc = change(n, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE,
-			    ifindex, a, prefixlen, err, len);
-		mnl_socket_close(n->sk);
-	}
-	free(n);
-	return rc;
+	for (unsigned i = 0; i < h.n; i++)
+		if (change(n, RTM_DELADDR, 0, h.at[i].ifindex, x->a,
+			   h.at[i].prefixlen, err, len) == -1)
+			return -1;
+	return (int)h.n;
 }
 
 int
 hostaddr_remove(struct in_addr a, char *err, size_t len)
 {
-	struct nl *n = calloc(1, sizeof(*n));
-	struct holders h;
-	int rc = -1;
+	struct addr_arg x = {.a = a};
 
-	if (n == NULL) {
-		snprintf(err, len, "out of memory");
-		return -1;
-	}
-	if (nl_open(n, err, len) == 0) {
-		if (holders_of(n, a, &h, err, len) == 0) {
-			rc = 0;
-			for (unsigned i = 0; i < h.n && rc >= 0; i++)
-				rc = change(n, RTM_DELADDR, 0, h.at[i].ifindex,
-					    a, h.at[i].prefixlen, err, len) == 0
-					 ? rc + 1
-					 : -1;
-		}
-		mnl_socket_close(n->sk);
-	}
-	free(n);
-	return rc;
+	return nl_session(remove_op, &x, err, len);
 }
 
 /* ---- the announcement ---- */

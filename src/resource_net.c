@@ -251,11 +251,21 @@ rnet_host_add(struct rnet_host *h, const struct resource_item *it,
 }
 
 void
+rnet_host_up(struct rnet_host *h, const struct resource_item *it,
+	     const struct rnet_enis *e)
+{
+	char why[600];
+
+	if (rnet_host_add(h, it, e, why, sizeof(why)) == -1)
+		log_err("%s", why);
+}
+
+void
 rnet_host_check(struct rnet_host *h, const struct resource_item *it,
 		const struct rnet_enis *e)
 {
 	struct hostaddr_where w;
-	char err[300], why[600];
+	char err[300];
 	int rc = hostaddr_find(h->addr, &w, err, sizeof(err));
 
 	if (rc != 0)
@@ -264,8 +274,7 @@ rnet_host_check(struct rnet_host *h, const struct resource_item *it,
 		 "by hand?); adding it again",
 		 it->name);
 	h->on = 0;
-	if (rnet_host_add(h, it, e, why, sizeof(why)) == -1)
-		log_err("%s", why);
+	rnet_host_up(h, it, e);
 }
 
 void

@@ -92,6 +92,9 @@ struct rnet_host {
 };
 int rnet_host_add(struct rnet_host *h, const struct resource_item *it,
 		  const struct rnet_enis *e, char *why, size_t len);
+/* rnet_host_add where nobody waits for the answer: a failure is logged. */
+void rnet_host_up(struct rnet_host *h, const struct resource_item *it,
+		  const struct rnet_enis *e);
 /* While ACTIVE and the API says it is ours: put it back if it went. */
 void rnet_host_check(struct rnet_host *h, const struct resource_item *it,
 		     const struct rnet_enis *e);

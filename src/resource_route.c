@@ -99,17 +99,6 @@ route_fini(struct resource_item *it)
 	it->priv = NULL;
 }
 
-static void
-host_now(struct resource_item *it)
-{
-	struct route *r = it->priv;
-	char why[600];
-
-	if (it->cfg.local_address &&
-	    rnet_host_add(&r->host, it, &r->enis, why, sizeof(why)) == -1)
-		log_err("%s", why);
-}
-
 static const char *const *
 tables(const struct resource_item *it, const char **t)
 {
@@ -170,8 +159,8 @@ on_tables_checked(void *arg, const struct ec2_result *res)
 	ec2_cancel(r->sdc);
 	r->sdc =
 	    ec2_describe_source_dest_check(it->ec2, r->enis.eni, on_sdc, it);
-	if (r->want_host)
-		host_now(it);
+	if (r->want_host && it->cfg.local_address)
+		rnet_host_up(&r->host, it, &r->enis);
 	resource_item_done(it, RESOURCE_OP_PREPARE, 0, NULL);
 }
 
@@ -522,7 +511,7 @@ route_host(struct resource_item *it, int active)
 	if (!active)
 		rnet_host_remove(&r->host, it);
 	else if (r->enis.known)
-		host_now(it);
+		rnet_host_up(&r->host, it, &r->enis);
 }
 
 static void

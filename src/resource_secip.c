@@ -84,16 +84,6 @@ secip_fini(struct resource_item *it)
 	it->priv = NULL;
 }
 
-static void
-host_now(struct resource_item *it)
-{
-	struct secip *s = it->priv;
-	char why[600];
-
-	if (rnet_host_add(&s->host, it, &s->enis, why, sizeof(why)) == -1)
-		log_err("%s", why);
-}
-
 /* ---- prepare: this node's interface, and the subnet rule ---- */
 
 /* Said once the peer's interface is known (at start, or when the peer's
@@ -150,7 +140,7 @@ resolved(struct resource_item *it, const struct rnet_enis *e, const char *why)
 	subnet_rule(it);
 	log_info("resource %s floats to %s (%s)", it->name, e->eni, e->subnet);
 	if (s->want_host)
-		host_now(it);
+		rnet_host_up(&s->host, it, &s->enis);
 	resource_item_done(it, RESOURCE_OP_PREPARE, 0, NULL);
 }
 
@@ -422,7 +412,7 @@ secip_host(struct resource_item *it, int active)
 		rnet_host_remove(&s->host, it);
 	}
 	else if (s->enis.known)
-		host_now(it);
+		rnet_host_up(&s->host, it, &s->enis);
 }
 
 static void

@@ -114,6 +114,7 @@ class Ec2Api:
     FILTERS = FILTER_PARAMS
     check = staticmethod(check_params)
     bool = staticmethod(parse_bool)
+    indexed = staticmethod(indexed)
     filters = staticmethod(parse_filters)
     xml = staticmethod(to_xml)
 

@@ -186,16 +186,6 @@ class NetWorld:
         table.routes.set(routes)
 
 
-def _indexed(params, prefix):
-    out = []
-    rx = re.compile(re.escape(prefix) + r"\.(\d+)$")
-    for k, v in params.items():
-        m = rx.match(k)
-        if m:
-            out.append((int(m.group(1)), v))
-    return [v for _, v in sorted(out)]
-
-
 class NetApi:
     """The network actions; Ec2Api registers them (same lock, same
     parameter rules, same DryRun handling)."""
@@ -257,7 +247,7 @@ class NetApi:
         if "SecondaryPrivateIpAddressCount" in params:
             raise EmuError("InvalidParameterValue",
                 "This emulator assigns named addresses only")
-        ips = _indexed(params, "PrivateIpAddress")
+        ips = self.api.indexed(params, "PrivateIpAddress")
         if not ips:
             raise EmuError("MissingParameter",
                 "Either PrivateIpAddresses or "
@@ -297,7 +287,7 @@ class NetApi:
         self.api.check(params, ("NetworkInterfaceId",
                                 r"PrivateIpAddress\.\d+"))
         inst = self._eni(params.get("NetworkInterfaceId"))
-        ips = _indexed(params, "PrivateIpAddress")
+        ips = self.api.indexed(params, "PrivateIpAddress")
         for ip in ips:
             cur = self.net.secondary.get(ip)
             if cur is None or cur.value != inst.eni_id:
@@ -317,7 +307,7 @@ class NetApi:
         self.api.check(params, (r"NetworkInterfaceId\.\d+", "MaxResults",
                                 "NextToken") + self.api.FILTERS)
         w = self.world
-        ids = _indexed(params, "NetworkInterfaceId")
+        ids = self.api.indexed(params, "NetworkInterfaceId")
         for eni in ids:
             self._eni(eni)
         filters = self.api.filters(params)
@@ -392,7 +382,7 @@ class NetApi:
     def describe_route_tables(self, params, dry):
         self.api.check(params, (r"RouteTableId\.\d+", "MaxResults",
                                 "NextToken") + self.api.FILTERS)
-        ids = _indexed(params, "RouteTableId")
+        ids = self.api.indexed(params, "RouteTableId")
         for tid in ids:
             self._table(tid)
         if self.api.filters(params):
